@@ -1,0 +1,478 @@
+/* model.c - load grammars/ (embedded or from a directory) into an immutable model. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "private.h"
+
+static const char *const rule_names[R__COUNT] = {
+    [R_NATIONAL_STATE] = "national_state",
+    [R_NATIONAL_PARTY] = "national_party",
+    [R_MOTTO] = "motto",
+    [R_NUMBER] = "number",
+    [R_DATELINE] = "dateline",
+    [R_DATELINE_NUMERIC] = "dateline_numeric",
+    [R_NUMERIC_DATE] = "numeric_date",
+    [R_STAMP_DEN] = "stamp_den",
+    [R_STAMP_NUMBER] = "stamp_number",
+    [R_STAMP_DATE] = "stamp_date",
+    [R_STAMP_OTHER] = "stamp_other",
+    [R_TYPE_LINE] = "type_line",
+    [R_OF_LINE] = "of_line",
+    [R_VV] = "vv",
+    [R_SEPARATOR] = "separator",
+    [R_ISSUER_CONTINUATION] = "issuer_continuation",
+    [R_ISSUER_OPEN_END] = "issuer_open_end",
+    [R_PARTY_BODY] = "party_body",
+    [R_BODY_START] = "body_start",
+    [R_CAN_CU] = "can_cu",
+    [R_ENACTING] = "enacting",
+    [R_KINH_GUI] = "kinh_gui",
+    [R_NOI_NHAN] = "noi_nhan",
+    [R_LIST_ITEM] = "list_item",
+    [R_SIGN_MARKER] = "sign_marker",
+    [R_SIGN_SKIP] = "sign_skip",
+    [R_PERSON_NAME] = "person_name",
+    [R_SECTION_LABEL] = "section_label",
+    [R_BODY_ISSUER] = "body_issuer",
+    [R_SELF_TYPE] = "self_type",
+};
+
+/* Files that make up a model, in load order. */
+static const char *const model_files[] = {"doctypes.tsv", "header.pcre", "body.pcre"};
+
+static void set_err(vanban_error *err, int code, const char *file, int line, size_t off,
+                    const char *fmt, ...)
+{
+    if (!err || err->code) return; /* first error wins */
+    err->code = code;
+    snprintf(err->file, sizeof err->file, "%s", file ? file : "");
+    err->line = line;
+    err->offset = off;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->text, sizeof err->text, fmt, ap);
+    va_end(ap);
+}
+
+static int read_file(const char *dir, const char *name, vbi_buf *out, vanban_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        set_err(err, VANBAN_EIO, name, 0, 0, "cannot open %s: %s", path, strerror(errno));
+        return VANBAN_EIO;
+    }
+    char tmp[8192];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        if (vbi_buf_put(out, tmp, n)) { rc = VANBAN_ENOMEM; break; }
+    if (!rc && ferror(f)) {
+        set_err(err, VANBAN_EIO, name, 0, 0, "cannot read %s", path);
+        rc = VANBAN_EIO;
+    }
+    fclose(f);
+    if (rc == VANBAN_ENOMEM) set_err(err, rc, name, 0, 0, "out of memory");
+    return rc;
+}
+
+/* ---- doctypes.tsv ------------------------------------------------------ */
+
+static char *field_dup(vbi_arena *a, const char *s, size_t n)
+{
+    if (n == 1 && s[0] == '-') return NULL;
+    return vbi_arena_strndup(a, s, n);
+}
+
+static int load_doctypes(vanban_model *m, const char *data, size_t len, vanban_error *err)
+{
+    size_t cap = 64;
+    m->types = vbi_arena_alloc(&m->arena, cap * sizeof *m->types);
+    if (!m->types) goto nomem;
+    const char *p = data, *end = data + len;
+    int lineno = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        lineno++;
+        if (le > p && le[-1] == '\r') le--;
+        if (le > p && *p != '#') {
+            const char *f[5];
+            size_t fl[5];
+            int nf = 0;
+            const char *q = p;
+            while (nf < 5) {
+                const char *t = memchr(q, '\t', (size_t)(le - q));
+                const char *fe = t ? t : le;
+                f[nf] = q;
+                fl[nf] = (size_t)(fe - q);
+                nf++;
+                if (!t) break;
+                q = t + 1;
+            }
+            if (nf != 5) {
+                set_err(err, VANBAN_EGRAMMAR, "doctypes.tsv", lineno, 0,
+                        "doctypes.tsv:%d: expected 5 tab-separated fields, got %d", lineno, nf);
+                return VANBAN_EGRAMMAR;
+            }
+            if (m->ntypes == cap) {
+                set_err(err, VANBAN_EGRAMMAR, "doctypes.tsv", lineno, 0,
+                        "doctypes.tsv: more than %zu types", cap);
+                return VANBAN_EGRAMMAR;
+            }
+            vbi_doctype *t = &m->types[m->ntypes++];
+            t->name = vbi_arena_strndup(&m->arena, f[0], fl[0]);
+            t->caps = vbi_arena_strndup(&m->arena, f[1], fl[1]);
+            t->party = field_dup(&m->arena, f[2], fl[2]);
+            t->state = field_dup(&m->arena, f[3], fl[3]);
+            if (!t->name || !t->caps) goto nomem;
+            if ((fl[2] > 1 || f[2][0] != '-') && !t->party) goto nomem;
+            if ((fl[3] > 1 || f[3][0] != '-') && !t->state) goto nomem;
+            /* variants */
+            size_t nv = 0;
+            if (!(fl[4] == 1 && f[4][0] == '-'))
+                for (size_t i = 0; i <= fl[4]; i++)
+                    if (i == fl[4] || f[4][i] == ',') nv++;
+            t->variants = vbi_arena_alloc(&m->arena, (nv + 1) * sizeof(char *));
+            if (!t->variants) goto nomem;
+            size_t k = 0, st = 0;
+            if (nv)
+                for (size_t i = 0; i <= fl[4]; i++)
+                    if (i == fl[4] || f[4][i] == ',') {
+                        t->variants[k] = vbi_arena_strndup(&m->arena, f[4] + st, i - st);
+                        if (!t->variants[k]) goto nomem;
+                        k++;
+                        st = i + 1;
+                    }
+            t->variants[k] = NULL;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    if (m->ntypes == 0) {
+        set_err(err, VANBAN_EGRAMMAR, "doctypes.tsv", 0, 0, "doctypes.tsv: no types");
+        return VANBAN_EGRAMMAR;
+    }
+    return 0;
+nomem:
+    set_err(err, VANBAN_ENOMEM, "doctypes.tsv", 0, 0, "out of memory");
+    return VANBAN_ENOMEM;
+}
+
+/* Alternation of the caps or canonical names, longest first so that
+   "THÔNG TƯ LIÊN TỊCH" wins over "THÔNG TƯ". */
+static int append_alternation(const vanban_model *m, bool caps, vbi_buf *b)
+{
+    size_t n = m->ntypes;
+    const vbi_doctype **order = malloc(n * sizeof *order);
+    if (!order) return VANBAN_ENOMEM;
+    for (size_t i = 0; i < n; i++) order[i] = &m->types[i];
+    for (size_t i = 1; i < n; i++) { /* insertion sort by length, n is small */
+        const vbi_doctype *x = order[i];
+        size_t lx = strlen(caps ? x->caps : x->name), j = i;
+        while (j > 0 && strlen(caps ? order[j - 1]->caps : order[j - 1]->name) < lx) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = x;
+    }
+    int rc = vbi_buf_put(b, "(?:", 3);
+    for (size_t i = 0; i < n && !rc; i++) {
+        const char *s = caps ? order[i]->caps : order[i]->name;
+        if (i) rc = vbi_buf_put(b, "|", 1);
+        for (const char *c = s; *c && !rc; c++) {
+            if (*c == ' ') rc = vbi_buf_put(b, "\\s+", 3);
+            else rc = vbi_buf_put(b, c, 1);
+        }
+    }
+    if (!rc) rc = vbi_buf_put(b, ")", 1);
+    free(order);
+    return rc;
+}
+
+static int expand(const vanban_model *m, const char *pat, size_t n, vbi_buf *out)
+{
+    static const char K1[] = "{DOCTYPE_CAPS}", K2[] = "{DOCTYPE_NAMES}";
+    size_t i = 0;
+    while (i < n) {
+        if (n - i >= sizeof K1 - 1 && !memcmp(pat + i, K1, sizeof K1 - 1)) {
+            if (append_alternation(m, true, out)) return VANBAN_ENOMEM;
+            i += sizeof K1 - 1;
+        } else if (n - i >= sizeof K2 - 1 && !memcmp(pat + i, K2, sizeof K2 - 1)) {
+            if (append_alternation(m, false, out)) return VANBAN_ENOMEM;
+            i += sizeof K2 - 1;
+        } else {
+            if (vbi_buf_put(out, pat + i, 1)) return VANBAN_ENOMEM;
+            i++;
+        }
+    }
+    return 0;
+}
+
+static int compile_rule(vanban_model *m, const char *file, int line, const char *name,
+                        size_t namelen, bool caseless, const char *pat, size_t patlen,
+                        vanban_error *err)
+{
+    int id = -1;
+    for (int i = 0; i < R__COUNT; i++)
+        if (strlen(rule_names[i]) == namelen && !memcmp(rule_names[i], name, namelen)) id = i;
+    if (id < 0) {
+        set_err(err, VANBAN_EGRAMMAR, file, line, 0, "%s:%d: unknown rule '%.*s'", file, line,
+                (int)namelen, name);
+        return VANBAN_EGRAMMAR;
+    }
+    if (m->rule[id]) {
+        set_err(err, VANBAN_EGRAMMAR, file, line, 0, "%s:%d: rule '%s' defined twice", file, line,
+                rule_names[id]);
+        return VANBAN_EGRAMMAR;
+    }
+    vbi_buf b = {0};
+    if (expand(m, pat, patlen, &b)) {
+        vbi_buf_free(&b);
+        set_err(err, VANBAN_ENOMEM, file, line, 0, "out of memory");
+        return VANBAN_ENOMEM;
+    }
+    int ec;
+    PCRE2_SIZE eo;
+    uint32_t opts = PCRE2_UTF | PCRE2_UCP | (caseless ? PCRE2_CASELESS : 0);
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)(b.p ? b.p : ""), b.len, opts, &ec, &eo, NULL);
+    vbi_buf_free(&b);
+    if (!code) {
+        PCRE2_UCHAR msg[128];
+        pcre2_get_error_message(ec, msg, sizeof msg);
+        set_err(err, ec == PCRE2_ERROR_NOMEMORY ? VANBAN_ENOMEM : VANBAN_EGRAMMAR, file, line,
+                (size_t)eo, "%s:%d: rule '%s': %s at offset %zu", file, line, rule_names[id],
+                (const char *)msg, (size_t)eo);
+        return ec == PCRE2_ERROR_NOMEMORY ? VANBAN_ENOMEM : VANBAN_EGRAMMAR;
+    }
+    /* JIT is an optimisation: when it is unavailable the interpreter is used. */
+    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    uint32_t cnt = 0;
+    pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &cnt);
+    m->rule[id] = code;
+    m->group_count[id] = cnt;
+    return 0;
+}
+
+/* Parse one .pcre file: "@rule NAME [i]" then pattern lines. */
+static int load_rules(vanban_model *m, const char *file, const char *data, size_t len,
+                      vanban_error *err)
+{
+    const char *p = data, *end = data + len;
+    int lineno = 0, rule_line = 0;
+    const char *name = NULL;
+    size_t namelen = 0;
+    bool caseless = false;
+    vbi_buf pat = {0};
+    int rc = 0;
+    for (;;) {
+        const char *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+        const char *le = p < end ? (nl ? nl : end) : p;
+        bool eof = p >= end;
+        if (!eof) lineno++;
+        if (!eof && le > p && le[-1] == '\r') le--;
+        const char *s = p;
+        while (!eof && s < le && (*s == ' ' || *s == '\t')) s++;
+        bool is_rule = !eof && (size_t)(le - s) >= 5 && !memcmp(s, "@rule", 5);
+        if ((is_rule || eof) && name) {
+            if (pat.len == 0) {
+                set_err(err, VANBAN_EGRAMMAR, file, rule_line, 0, "%s:%d: rule '%.*s' is empty",
+                        file, rule_line, (int)namelen, name);
+                rc = VANBAN_EGRAMMAR;
+                break;
+            }
+            rc = compile_rule(m, file, rule_line, name, namelen, caseless, pat.p, pat.len, err);
+            if (rc) break;
+            pat.len = 0;
+            name = NULL;
+        }
+        if (eof) break;
+        if (is_rule) {
+            const char *q = s + 5;
+            while (q < le && (*q == ' ' || *q == '\t')) q++;
+            name = q;
+            while (q < le && *q != ' ' && *q != '\t') q++;
+            namelen = (size_t)(q - name);
+            while (q < le && (*q == ' ' || *q == '\t')) q++;
+            caseless = q < le && *q == 'i';
+            rule_line = lineno;
+            if (namelen == 0) {
+                set_err(err, VANBAN_EGRAMMAR, file, lineno, 0, "%s:%d: @rule without a name",
+                        file, lineno);
+                rc = VANBAN_EGRAMMAR;
+                break;
+            }
+        } else if (s < le && *s != '#') {
+            if (!name) {
+                set_err(err, VANBAN_EGRAMMAR, file, lineno, 0,
+                        "%s:%d: pattern text outside a rule", file, lineno);
+                rc = VANBAN_EGRAMMAR;
+                break;
+            }
+            if (vbi_buf_put(&pat, s, (size_t)(le - s))) {
+                set_err(err, VANBAN_ENOMEM, file, lineno, 0, "out of memory");
+                rc = VANBAN_ENOMEM;
+                break;
+            }
+        }
+        p = nl ? nl + 1 : end;
+    }
+    vbi_buf_free(&pat);
+    return rc;
+}
+
+int vanban_model_load(const char *dir, vanban_model **out, vanban_error *err)
+{
+    if (err) memset(err, 0, sizeof *err);
+    if (!out) {
+        set_err(err, VANBAN_EINVAL, NULL, 0, 0, "out is NULL");
+        return VANBAN_EINVAL;
+    }
+    *out = NULL;
+    vanban_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        set_err(err, VANBAN_ENOMEM, NULL, 0, 0, "out of memory");
+        return VANBAN_ENOMEM;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < sizeof model_files / sizeof *model_files && !rc; i++) {
+        const char *name = model_files[i];
+        const char *data = NULL;
+        size_t len = 0;
+        vbi_buf b = {0};
+        if (dir) {
+            rc = read_file(dir, name, &b, err);
+            data = b.p ? b.p : "";
+            len = b.len;
+        } else {
+            for (size_t k = 0; k < vbi_embedded_grammar_count; k++)
+                if (!strcmp(vbi_embedded_grammars[k].name, name)) {
+                    data = vbi_embedded_grammars[k].data;
+                    len = vbi_embedded_grammars[k].len;
+                }
+            if (!data) {
+                set_err(err, VANBAN_EGRAMMAR, name, 0, 0, "%s is not embedded", name);
+                rc = VANBAN_EGRAMMAR;
+            }
+        }
+        if (!rc) {
+            size_t nl = strlen(name);
+            if (nl > 4 && !strcmp(name + nl - 4, ".tsv")) rc = load_doctypes(m, data, len, err);
+            else rc = load_rules(m, name, data, len, err);
+        }
+        vbi_buf_free(&b);
+    }
+    for (int i = 0; i < R__COUNT && !rc; i++)
+        if (!m->rule[i]) {
+            set_err(err, VANBAN_EGRAMMAR, NULL, 0, 0, "rule '%s' is missing from the grammars",
+                    rule_names[i]);
+            rc = VANBAN_EGRAMMAR;
+        }
+    if (rc) {
+        vanban_model_free(m);
+        return rc;
+    }
+    *out = m;
+    return VANBAN_OK;
+}
+
+void vanban_model_free(vanban_model *m)
+{
+    if (!m) return;
+    for (int i = 0; i < R__COUNT; i++) pcre2_code_free(m->rule[i]);
+    vbi_arena_free(&m->arena);
+    free(m);
+}
+
+/* ---- lookups ------------------------------------------------------------ */
+
+static bool eq(const char *a, const char *s, size_t n)
+{
+    return a && strlen(a) == n && !memcmp(a, s, n);
+}
+
+/* Compare ignoring ASCII case (codes such as "Ctr"/"CTr"). */
+static bool eq_code(const char *a, const char *s, size_t n)
+{
+    if (!a || strlen(a) != n) return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)s[i];
+        if (x < 128 && y < 128) {
+            if ((x | 0x20) != (y | 0x20)) return false;
+        } else if (x != y) {
+            return false;
+        }
+    }
+    return true;
+}
+
+const vbi_doctype *vbi_doctype_by_caps(const vanban_model *m, const char *s, size_t n)
+{
+    for (size_t i = 0; i < m->ntypes; i++)
+        if (eq(m->types[i].caps, s, n)) return &m->types[i];
+    return NULL;
+}
+
+const vbi_doctype *vbi_doctype_by_name(const vanban_model *m, const char *s, size_t n)
+{
+    for (size_t i = 0; i < m->ntypes; i++)
+        if (eq(m->types[i].name, s, n)) return &m->types[i];
+    return NULL;
+}
+
+const vbi_doctype *vbi_doctype_by_code(const vanban_model *m, const char *s, size_t n, int fmt)
+{
+    /* exact code of the given format first, then exact any, then variants */
+    for (int pass = 0; pass < 4; pass++)
+        for (size_t i = 0; i < m->ntypes; i++) {
+            const vbi_doctype *t = &m->types[i];
+            switch (pass) {
+            case 0:
+                if ((fmt == VBI_FMT_PARTY && eq(t->party, s, n)) ||
+                    (fmt == VBI_FMT_STATE && eq(t->state, s, n)))
+                    return t;
+                break;
+            case 1:
+                if (eq(t->party, s, n) || eq(t->state, s, n)) return t;
+                break;
+            case 2:
+                if (eq_code(t->party, s, n) || eq_code(t->state, s, n)) return t;
+                break;
+            default:
+                for (char **v = t->variants; *v; v++)
+                    if (eq_code(*v, s, n)) return t;
+            }
+        }
+    return NULL;
+}
+
+/* ---- matching ----------------------------------------------------------- */
+
+int vbi_match(vanban_parser *p, vbi_rule_id r, const char *s, size_t n, size_t start)
+{
+    int rc = pcre2_match(p->model->rule[r], (PCRE2_SPTR)s, n, start, PCRE2_NO_UTF_CHECK, p->md,
+                         p->mctx);
+    if (rc >= 0) return 1;
+    return 0; /* no match, or a limit was hit: treated as no match */
+}
+
+void vbi_group0(vanban_parser *p, size_t *so, size_t *eo)
+{
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->md);
+    *so = ov[0];
+    *eo = ov[1];
+}
+
+int vbi_group(vanban_parser *p, vbi_rule_id r, const char *name, size_t *so, size_t *eo)
+{
+    int n = pcre2_substring_number_from_name(p->model->rule[r], (PCRE2_SPTR)name);
+    if (n < 0) return 0;
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->md);
+    if ((uint32_t)n >= pcre2_get_ovector_count(p->md) || ov[2 * n] == PCRE2_UNSET) return 0;
+    *so = ov[2 * n];
+    *eo = ov[2 * n + 1];
+    return 1;
+}

@@ -1,0 +1,205 @@
+/* parser.c - the feed/finish driver.
+ *
+ * feed() hashes the bytes, cuts them into physical lines (a line may span any
+ * number of feed calls; only the unfinished line is buffered) and normalizes
+ * each complete line at once.  finish() normalizes the last line, segments the
+ * normalized lines into documents and hands the result over.  Since a line is
+ * only processed once it is complete, the output cannot depend on the split.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unicode/ucasemap.h>
+
+#include "private.h"
+
+void vanban_options_init(vanban_options *opt)
+{
+    if (!opt) return;
+    memset(opt, 0, sizeof *opt);
+    opt->abi_version = VANBAN_OPTIONS_ABI;
+    opt->max_input_bytes = (size_t)64 << 20;
+    opt->max_warnings = 100;
+    opt->match_limit = 1000000;
+    opt->depth_limit = 10000;
+}
+
+int vanban_parser_new(const vanban_model *model, const vanban_options *opt, vanban_parser **out)
+{
+    if (!out) return VANBAN_EINVAL;
+    *out = NULL;
+    if (!model) return VANBAN_EINVAL;
+    if (opt && opt->abi_version != VANBAN_OPTIONS_ABI) return VANBAN_EINVAL;
+    vanban_parser *p = calloc(1, sizeof *p);
+    if (!p) return VANBAN_ENOMEM;
+    p->model = model;
+    if (opt) p->opt = *opt;
+    else vanban_options_init(&p->opt);
+    if (p->opt.max_input_bytes == 0 || p->opt.max_input_bytes > UINT32_MAX - 1)
+        p->opt.max_input_bytes = UINT32_MAX - 1; /* spans are 32-bit */
+    p->opt.source_path = NULL;
+    p->res = calloc(1, sizeof *p->res);
+    if (!p->res) goto nomem;
+    const char *path = opt && opt->source_path ? opt->source_path : NULL;
+    if (path && !(p->res->path = vbi_arena_strndup(&p->res->arena, path, strlen(path))))
+        goto nomem;
+    uint32_t groups = 1;
+    for (int i = 0; i < R__COUNT; i++)
+        if (model->group_count[i] + 1 > groups) groups = model->group_count[i] + 1;
+    p->md = pcre2_match_data_create(groups, NULL);
+    p->mctx = pcre2_match_context_create(NULL);
+    if (!p->md || !p->mctx) goto nomem;
+    pcre2_set_match_limit(p->mctx, p->opt.match_limit);
+    pcre2_set_depth_limit(p->mctx, p->opt.depth_limit);
+    UErrorCode st = U_ZERO_ERROR;
+    p->casemap = ucasemap_open("vi", 0, &st);
+    if (U_FAILURE(st) || !p->casemap) goto nomem;
+    vbi_sha256_init(&p->sha);
+    *out = p;
+    return VANBAN_OK;
+nomem:
+    vanban_parser_free(p);
+    return VANBAN_ENOMEM;
+}
+
+static void result_free(vanban_result *r)
+{
+    if (!r) return;
+    if (r->docs)
+        for (size_t i = 0; i < r->ndocs; i++) {
+            free(r->docs[i].sections);
+            free(r->docs[i].addressees);
+            free(r->docs[i].recipients);
+        }
+    free(r->docs);
+    free(r->warnings);
+    free(r->corrections);
+    vbi_arena_free(&r->arena);
+    free(r);
+}
+
+void vanban_result_free(vanban_result *r) { result_free(r); }
+
+void vanban_parser_free(vanban_parser *p)
+{
+    if (!p) return;
+    result_free(p->res);
+    pcre2_match_data_free(p->md);
+    pcre2_match_context_free(p->mctx);
+    if (p->casemap) ucasemap_close(p->casemap);
+    vbi_buf_free(&p->raw);
+    vbi_buf_free(&p->text);
+    free(p->ms);
+    free(p->me);
+    free(p->lines);
+    free(p->cp);
+    free(p->cs);
+    free(p->ce);
+    free(p->cp2);
+    free(p->cs2);
+    free(p->ce2);
+    free(p);
+}
+
+int vanban_parser_feed(vanban_parser *p, const void *buf, size_t len)
+{
+    if (!p || (!buf && len)) return VANBAN_EINVAL;
+    if (p->status) return p->status;
+    if (p->finished) return VANBAN_ESTATE;
+    if (len == 0) return VANBAN_OK;
+    if (len > p->opt.max_input_bytes || p->total > p->opt.max_input_bytes - len) {
+        p->error_offset = p->opt.max_input_bytes;
+        return p->status = VANBAN_ETOOBIG;
+    }
+    const unsigned char *s = buf;
+    vbi_sha256_update(&p->sha, s, len);
+    if (!p->have_nul) {
+        const unsigned char *z = memchr(s, 0, len);
+        if (z) {
+            p->have_nul = true;
+            p->first_nul = p->total + (uint64_t)(z - s);
+        }
+    }
+    uint64_t base = p->total;
+    p->total += len;
+    size_t i = 0;
+    while (i < len) {
+        const unsigned char *nl = memchr(s + i, '\n', len - i);
+        if (!nl) {
+            if (!p->raw.len) p->raw_start = base + i;
+            if (vbi_buf_put(&p->raw, s + i, len - i)) return p->status = VANBAN_ENOMEM;
+            break;
+        }
+        size_t e = (size_t)(nl - s);
+        int rc;
+        if (p->raw.len) {
+            if (vbi_buf_put(&p->raw, s + i, e - i)) return p->status = VANBAN_ENOMEM;
+            rc = vbi_normalize_line(p, (const unsigned char *)p->raw.p, p->raw.len, p->raw_start);
+            p->raw.len = 0;
+        } else {
+            rc = vbi_normalize_line(p, s + i, e - i, base + i);
+        }
+        if (rc) return p->status = rc;
+        i = e + 1;
+    }
+    return VANBAN_OK;
+}
+
+size_t vanban_parser_error_offset(const vanban_parser *p) { return p ? p->error_offset : 0; }
+
+int vanban_parser_finish(vanban_parser *p, vanban_result **out)
+{
+    if (!p || !out) return VANBAN_EINVAL;
+    *out = NULL;
+    if (p->status) return p->status;
+    if (p->finished) return VANBAN_ESTATE;
+    p->finished = true;
+    if (p->have_nul) {
+        p->error_offset = (size_t)p->first_nul;
+        return p->status = VANBAN_ENOTTEXT;
+    }
+    int rc = 0;
+    if (p->raw.len) {
+        rc = vbi_normalize_line(p, (const unsigned char *)p->raw.p, p->raw.len, p->raw_start);
+        p->raw.len = 0;
+        if (rc) return p->status = rc;
+    }
+    vanban_result *r = p->res;
+    r->bytes = p->total;
+    vbi_sha256_final(&p->sha, r->sha256);
+    if (p->total == 0) rc = vbi_add_warning(p, "empty", 0, "the input is empty");
+    if (!rc) rc = vbi_segment(p);
+    if (rc) return p->status = rc;
+    if (p->total > 0 && r->ndocs == 0)
+        rc = vbi_add_warning(p, "no-text", 0, "the input holds no text");
+    if (rc) return p->status = rc;
+    p->res = NULL;
+    *out = r;
+    return VANBAN_OK;
+}
+
+int vanban_parse_buffer(const vanban_model *model, const vanban_options *opt, const void *buf,
+                        size_t len, vanban_result **out)
+{
+    if (!out) return VANBAN_EINVAL;
+    *out = NULL;
+    vanban_parser *p;
+    int rc = vanban_parser_new(model, opt, &p);
+    if (rc) return rc;
+    rc = vanban_parser_feed(p, buf, len);
+    if (!rc) rc = vanban_parser_finish(p, out);
+    vanban_parser_free(p);
+    return rc;
+}
+
+size_t vanban_result_document_count(const vanban_result *r) { return r ? r->ndocs : 0; }
+
+size_t vanban_result_warning_count(const vanban_result *r)
+{
+    return r ? r->nwarnings : 0;
+}
+
+int vanban_result_write_json(const vanban_result *r, unsigned flags, vanban_write_fn fn, void *ud)
+{
+    if (!r || !fn) return VANBAN_EINVAL;
+    return vbi_emit_json(r, flags, fn, ud);
+}

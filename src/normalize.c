@@ -198,7 +198,9 @@ static int fix_case(vanban_parser *p, size_t i, size_t j)
     size_t caps_words = 0, mixed_words = 0, words = 0;
     for (size_t k = i; k < j;) {
         if (!is_letter(p->cp2[k])) {
-            if (p->cp2[k] >= '0' && p->cp2[k] <= '9') return 0; /* numbers: not a title line */
+            int32_t c = p->cp2[k];
+            /* digits or list punctuation: not a title line ("Lưu: VT, KT") */
+            if ((c >= '0' && c <= '9') || c == ':' || c == ',' || c == ';') return 0;
             k++;
             continue;
         }
@@ -210,10 +212,11 @@ static int fix_case(vanban_parser *p, size_t i, size_t j)
         }
         words++;
         if (!is_upper(p->cp2[s])) return 0; /* a word starting lower case: ordinary text */
+        if (words == 1 && lo) return 0;      /* "Lưu VT": the first word sets the case */
         if (lo == 0 && up >= 2) caps_words++;
         else if (lo) mixed_words++;
     }
-    if (caps_words < 2 || mixed_words == 0 || mixed_words * 3 > caps_words || words > 12) return 0;
+    if (caps_words < 2 || mixed_words == 0 || mixed_words * 2 > caps_words || words > 12) return 0;
     UCaseMap *cm = p->casemap;
     for (size_t k = i; k < j;) {
         if (!is_letter(p->cp2[k])) { k++; continue; }

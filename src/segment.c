@@ -32,6 +32,7 @@ typedef struct {
     size_t n;
     unsigned char *soft; /* blank line ignored in a hard-wrapped text */
     bool hardwrap;
+    uint32_t wrap; /* typical length of a full line of the current document */
 } seg;
 
 #define TXT(S, i) ((S)->t + (S)->L[i].off)
@@ -134,7 +135,8 @@ static char *dup(seg *S, size_t off, size_t len)
     return vbi_arena_strndup(&S->r->arena, S->t + off, len);
 }
 
-/* Trim a list item: leading dash, trailing , ; . and spaces. */
+/* Trim a list item: leading dash (trailing , ; . are trimmed when the item
+   is complete, so that a continuation keeps the comma before it). */
 static void trim_item(seg *S, size_t *off, size_t *len)
 {
     const char *s = S->t + *off;
@@ -148,8 +150,7 @@ static void trim_item(seg *S, size_t *off, size_t *len)
         i += 3; /* – — • */
     }
     while (i < n && s[i] == ' ') i++;
-    while (n > i && (s[n - 1] == ' ' || s[n - 1] == ',' || s[n - 1] == ';' || s[n - 1] == '.'))
-        n--;
+    while (n > i && s[n - 1] == ' ') n--;
     *off += i;
     *len = n - i;
 }
@@ -425,13 +426,13 @@ static size_t header_end(seg *S, size_t start, size_t end)
             last_nb = i;
             continue;
         }
+        bool lower = S->L[i].flags & VBI_L_LOWER;
+        bool label = is_label(S, i) && !(S->L[i].flags & VBI_L_CELL);
+        if (label && !lower) return i;
         if (S->L[i].flags & VBI_L_CAPS) {
             last_nb = i;
             continue;
         }
-        bool lower = S->L[i].flags & VBI_L_LOWER;
-        bool label = is_label(S, i) && !(S->L[i].flags & VBI_L_CELL);
-        if (label && !lower) return i;
         /* a subject continues in lower case right after the type, V/v or number */
         if (lower && (typed || subj) && gap(S, last_nb, i) <= 2) {
             last_nb = i;
@@ -469,6 +470,13 @@ static int parse_header(seg *S, vbi_doc *D, size_t start, size_t hend)
             if (blank(S, k)) continue;
             nb++;
             if (stamp_line(S, S->L[k].off, LEN(S, k))) wlo = k;
+        }
+        /* short upper-case fragments of a vertical stamp label ("VĂN", "ĐẾN") */
+        while (wlo > start) {
+            k = wlo - 1;
+            while (k > start && blank(S, k)) k--;
+            if (blank(S, k) || !(S->L[k].flags & VBI_L_CAPS) || S->L[k].nchars > 6) break;
+            wlo = k;
         }
         k = den;
         nb = 0;
@@ -535,7 +543,8 @@ static int parse_header(seg *S, vbi_doc *D, size_t start, size_t hend)
             }
             continue;
         }
-        if (type_line != SIZE_MAX && !D->issuer.s && match_piece(S, R_OF_LINE, off, len, NULL, NULL) &&
+        if (type_line != SIZE_MAX && next_nb(S, type_line + 1, hend) == i && !D->issuer.s &&
+            match_piece(S, R_OF_LINE, off, len, NULL, NULL) &&
             group(S, R_OF_LINE, "of", off, &a, &b)) {
             rc = str_of(S, a, b - a, &D->issuer);
             D->issuer_inferred = true;
@@ -769,7 +778,10 @@ static bool joins(seg *S, size_t a, size_t b)
     if (g == 0) {
         if (lower) return true;
         if (punct) return false;
-        return S->L[a].nchars >= 50;
+        /* a full-width line was wrapped; a short one ended its paragraph (a
+           numbered heading must be fuller still to run on) */
+        uint32_t pct = is_label(S, a) ? 90 : 85;
+        return S->wrap >= 40 && S->L[a].nchars * 100 >= S->wrap * pct;
     }
     return lower && !punct;
 }
@@ -949,6 +961,26 @@ static int parse_doc(seg *S, vbi_doc *D, size_t start, size_t end, size_t *next)
         rc = parse_addressees(S, D, i, end, &i);
         if (rc) return rc;
     }
+    /* typical full line: 90th percentile of line lengths ahead */
+    {
+        uint32_t h[64] = {0};
+        size_t cnt = 0;
+        for (size_t k = i; k < end && cnt < 400; k++)
+            if (!blank(S, k)) {
+                uint32_t c = S->L[k].nchars / 8;
+                h[c < 63 ? c : 63]++;
+                cnt++;
+            }
+        size_t acc_n = 0, want = cnt - cnt / 10;
+        S->wrap = 0;
+        for (int b = 0; b < 64 && cnt; b++) {
+            acc_n += h[b];
+            if (acc_n >= want) {
+                S->wrap = (uint32_t)b * 8 + 4;
+                break;
+            }
+        }
+    }
     /* content until the tail or the next document */
     para *P = NULL;
     size_t np = 0, pcap = 0;
@@ -985,14 +1017,15 @@ static int parse_doc(seg *S, vbi_doc *D, size_t start, size_t end, size_t *next)
     acc_init(&auth);
     bool in_rec = false, sig = false;
     size_t last_nb = SIZE_MAX;
+    /* the next document starts at the first header anchor after the tail */
+    for (size_t k = tail + 1; k < doc_end; k++)
+        if (!blank(S, k) && is_anchor(S, k)) {
+            doc_end = walkback(S, k, tail + 1);
+            break;
+        }
     for (i = tail; i < doc_end && !rc; i++) {
         if (blank(S, i)) continue;
         size_t off = S->L[i].off, len = LEN(S, i), a, b;
-        if ((in_rec || sig || D->sig_name.s) && is_anchor(S, i)) {
-            doc_end = walkback(S, i, tail);
-            if (doc_end <= i) break;
-        }
-        if (i >= doc_end) break;
         last_nb = i;
         if (match_piece(S, R_NOI_NHAN, off, len, NULL, NULL)) {
             in_rec = true;
@@ -1029,7 +1062,7 @@ static int parse_doc(seg *S, vbi_doc *D, size_t start, size_t end, size_t *next)
             D->sig_span = span_join(D->sig_span, D->sig_title.span);
             continue;
         }
-        if (in_rec && it.open) rc = item_add(S, &it, off, len, false, &rl);
+        if (in_rec && it.open && !D->sig_name.s) rc = item_add(S, &it, off, len, false, &rl);
     }
     if (!rc) rc = item_flush(S, &it, &rl);
     vbi_buf_free(&it.a.b);

@@ -1,10 +1,13 @@
 /* parser.c - the feed/finish driver.
  *
- * feed() hashes the bytes, cuts them into physical lines (a line may span any
- * number of feed calls; only the unfinished line is buffered) and normalizes
- * each complete line at once.  finish() normalizes the last line, segments the
- * normalized lines into documents and hands the result over.  Since a line is
- * only processed once it is complete, the output cannot depend on the split.
+ * feed() checks the size limit, hashes the bytes, notes the first NUL byte and
+ * appends the bytes to the input buffer.  finish() cuts the whole input into
+ * lines, normalizes them, segments the lines into documents and hands the
+ * result over.  The input is kept whole because later stages use the whole
+ * text as evidence (repair counts, encoding detection) and because every
+ * value's span points into it; memory is linear in the input either way.
+ * Nothing is decided before finish(), so the output cannot depend on how the
+ * input was split.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +89,7 @@ void vanban_parser_free(vanban_parser *p)
     pcre2_match_data_free(p->md);
     pcre2_match_context_free(p->mctx);
     if (p->casemap) ucasemap_close(p->casemap);
-    vbi_buf_free(&p->raw);
+    vbi_buf_free(&p->input);
     vbi_buf_free(&p->text);
     free(p->ms);
     free(p->me);
@@ -119,29 +122,23 @@ int vanban_parser_feed(vanban_parser *p, const void *buf, size_t len)
             p->first_nul = p->total + (uint64_t)(z - s);
         }
     }
-    uint64_t base = p->total;
+    if (vbi_buf_put(&p->input, s, len)) return p->status = VANBAN_ENOMEM;
     p->total += len;
+    return VANBAN_OK;
+}
+
+/* Cut the (UTF-8) input into physical lines and normalize each. */
+static int read_lines(vanban_parser *p, const unsigned char *s, size_t len)
+{
     size_t i = 0;
     while (i < len) {
         const unsigned char *nl = memchr(s + i, '\n', len - i);
-        if (!nl) {
-            if (!p->raw.len) p->raw_start = base + i;
-            if (vbi_buf_put(&p->raw, s + i, len - i)) return p->status = VANBAN_ENOMEM;
-            break;
-        }
-        size_t e = (size_t)(nl - s);
-        int rc;
-        if (p->raw.len) {
-            if (vbi_buf_put(&p->raw, s + i, e - i)) return p->status = VANBAN_ENOMEM;
-            rc = vbi_normalize_line(p, (const unsigned char *)p->raw.p, p->raw.len, p->raw_start);
-            p->raw.len = 0;
-        } else {
-            rc = vbi_normalize_line(p, s + i, e - i, base + i);
-        }
-        if (rc) return p->status = rc;
+        size_t e = nl ? (size_t)(nl - s) : len;
+        int rc = vbi_normalize_line(p, s + i, e - i, i);
+        if (rc) return rc;
         i = e + 1;
     }
-    return VANBAN_OK;
+    return 0;
 }
 
 size_t vanban_parser_error_offset(const vanban_parser *p) { return p ? p->error_offset : 0; }
@@ -157,12 +154,8 @@ int vanban_parser_finish(vanban_parser *p, vanban_result **out)
         p->error_offset = (size_t)p->first_nul;
         return p->status = VANBAN_ENOTTEXT;
     }
-    int rc = 0;
-    if (p->raw.len) {
-        rc = vbi_normalize_line(p, (const unsigned char *)p->raw.p, p->raw.len, p->raw_start);
-        p->raw.len = 0;
-        if (rc) return p->status = rc;
-    }
+    int rc = read_lines(p, (const unsigned char *)p->input.p, p->input.len);
+    if (rc) return p->status = rc;
     vanban_result *r = p->res;
     r->bytes = p->total;
     vbi_sha256_final(&p->sha, r->sha256);

@@ -225,8 +225,7 @@ struct vanban_parser {
     /* input */
     uint64_t total;
     vbi_sha256 sha;
-    vbi_buf raw; /* bytes of the line being read */
-    uint64_t raw_start;
+    vbi_buf input; /* every byte fed, as fed */
     bool have_nul;
     uint64_t first_nul;
 

@@ -1,0 +1,198 @@
+/* cli.c - helpers shared by the vanban commands. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int obuf_write(const char *buf, size_t len, void *ud)
+{
+    obuf *o = ud;
+    if (o->cap - o->len < len) {
+        size_t cap = o->cap ? o->cap : 65536;
+        while (cap - o->len < len) cap *= 2;
+        char *p = realloc(o->p, cap);
+        if (!p) return -1;
+        o->p = p;
+        o->cap = cap;
+    }
+    memcpy(o->p + o->len, buf, len);
+    o->len += len;
+    return 0;
+}
+
+static unsigned long long rng_next(unsigned long long *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+int cli_feed_file(vanban_parser *p, const char *path, const feedmode *fm, int *prc)
+{
+    *prc = 0;
+    int fd = strcmp(path, "-") ? open(path, O_RDONLY) : 0;
+    if (fd < 0) {
+        fprintf(stderr, "vanban: %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "vanban: %s: is a directory\n", path);
+        if (fd) close(fd);
+        return 2;
+    }
+    static char buf[1 << 16];
+    unsigned long long seed = fm && fm->seed ? fm->seed : 88172645463325252ULL;
+    int ret = 0, rc = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            fprintf(stderr, "vanban: %s: read error: %s\n", path, strerror(errno));
+            ret = 2;
+            break;
+        }
+        if (n == 0) break;
+        size_t i = 0;
+        while (i < (size_t)n && !rc) {
+            size_t k = (size_t)n - i;
+            if (fm && fm->random) k = 1 + (size_t)(rng_next(&seed) % 64);
+            else if (fm && fm->chunk) k = fm->chunk;
+            if (k > (size_t)n - i) k = (size_t)n - i;
+            rc = vanban_parser_feed(p, buf + i, k);
+            i += k;
+        }
+        if (rc) break;
+    }
+    if (fd) close(fd);
+    *prc = rc;
+    return ret;
+}
+
+int cli_report_finish(vanban_parser *p, const char *path, int rc, const vanban_options *opt)
+{
+    if (rc == VANBAN_ENOTTEXT)
+        fprintf(stderr, "vanban: %s: not text (NUL byte at offset %zu)\n", path,
+                vanban_parser_error_offset(p));
+    else if (rc == VANBAN_ETOOBIG)
+        fprintf(stderr, "vanban: %s: input too large (limit %zu bytes; see --max-bytes)\n", path,
+                opt->max_input_bytes);
+    else
+        fprintf(stderr, "vanban: %s: %s\n", path, vanban_strerror(rc));
+    return rc == VANBAN_ENOMEM ? 2 : 1;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int cli_emit(const char *path, const char *buf, size_t len)
+{
+    if (!path) {
+        if (write_all(1, buf ? buf : "", len)) {
+            fprintf(stderr, "vanban: write error: %s\n", strerror(errno));
+            return 2;
+        }
+        return 0;
+    }
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 32);
+    if (!tmp) return 2;
+    snprintf(tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int bad = fd < 0;
+    if (!bad) {
+        bad = write_all(fd, buf ? buf : "", len) || fsync(fd);
+        bad = close(fd) || bad;
+        bad = bad || rename(tmp, path);
+    }
+    if (bad) {
+        fprintf(stderr, "vanban: %s: %s\n", path, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return 2;
+    }
+    free(tmp);
+    return 0;
+}
+
+void cli_common_init(cli_common *c)
+{
+    memset(c, 0, sizeof *c);
+    vanban_options_init(&c->opt);
+    c->jflags = VANBAN_JSON_PRETTY;
+}
+
+int cli_common_option(cli_common *c, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    if (!strcmp(a, "--compact")) {
+        c->jflags = 0;
+        return 1;
+    }
+    if (!strcmp(a, "--no-repair")) {
+        c->opt.flags |= VANBAN_OPT_NO_REPAIR;
+        return 1;
+    }
+    if (strcmp(a, "--grammars") && strcmp(a, "-o") && strcmp(a, "--max-bytes") &&
+        strcmp(a, "--chunk"))
+        return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "vanban: option '%s' needs a value\n", a);
+        return -1;
+    }
+    const char *v = argv[++*i];
+    if (!strcmp(a, "--grammars")) {
+        c->grammars = v;
+    } else if (!strcmp(a, "-o")) {
+        c->outpath = v;
+    } else if (!strcmp(a, "--max-bytes")) {
+        char *e;
+        unsigned long long x = strtoull(v, &e, 10);
+        if (*e || x == 0) {
+            fprintf(stderr, "vanban: --max-bytes needs a positive number\n");
+            return -1;
+        }
+        c->opt.max_input_bytes = (size_t)x;
+    } else if (!strncmp(v, "random:", 7)) {
+        c->fm.random = 1;
+        c->fm.seed = strtoull(v + 7, NULL, 10);
+    } else {
+        char *e;
+        unsigned long long x = strtoull(v, &e, 10);
+        if (*e || x == 0) {
+            fprintf(stderr, "vanban: --chunk needs a positive number or random:SEED\n");
+            return -1;
+        }
+        c->fm.chunk = (size_t)x;
+    }
+    return 1;
+}
+
+int cli_load_model(const cli_common *c, vanban_model **model)
+{
+    vanban_error err;
+    int rc = vanban_model_load(c->grammars, model, &err);
+    if (rc) {
+        fprintf(stderr, "vanban: cannot load grammars: %s\n", err.text);
+        return 2;
+    }
+    return 0;
+}

@@ -98,6 +98,9 @@ VANBAN_EXPORT void vanban_model_free(vanban_model *model);
 
 /** Do not change the text (no case fixes, no look-alike repairs). */
 #define VANBAN_OPT_NO_REPAIR 0x0001u
+/** Match patterns with the PCRE2 interpreter instead of JIT code (slower;
+    for memory checkers such as valgrind, which cannot follow JIT code). */
+#define VANBAN_OPT_NO_JIT 0x0002u
 
 typedef struct vanban_options {
     unsigned abi_version;      /**< set by vanban_options_init; must be VANBAN_OPTIONS_ABI */

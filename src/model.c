@@ -453,8 +453,8 @@ const vbi_doctype *vbi_doctype_by_code(const vanban_model *m, const char *s, siz
 
 int vbi_match(vanban_parser *p, vbi_rule_id r, const char *s, size_t n, size_t start)
 {
-    int rc = pcre2_match(p->model->rule[r], (PCRE2_SPTR)s, n, start, PCRE2_NO_UTF_CHECK, p->md,
-                         p->mctx);
+    uint32_t o = PCRE2_NO_UTF_CHECK | ((p->opt.flags & VANBAN_OPT_NO_JIT) ? PCRE2_NO_JIT : 0);
+    int rc = pcre2_match(p->model->rule[r], (PCRE2_SPTR)s, n, start, o, p->md, p->mctx);
     if (rc >= 0) return 1;
     return 0; /* no match, or a limit was hit: treated as no match */
 }

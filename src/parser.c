@@ -127,6 +127,10 @@ int vanban_parser_feed(vanban_parser *p, const void *buf, size_t len)
     return VANBAN_OK;
 }
 
+/* Lines longer than this are cut (at a space when there is one) so that the
+   per-line scratch stays small; a warning says where. */
+#define VBI_MAX_LINE ((size_t)1 << 20)
+
 /* Cut the (UTF-8) input into physical lines and normalize each. */
 static int read_lines(vanban_parser *p, const unsigned char *s, size_t len)
 {
@@ -134,9 +138,24 @@ static int read_lines(vanban_parser *p, const unsigned char *s, size_t len)
     while (i < len) {
         const unsigned char *nl = memchr(s + i, '\n', len - i);
         size_t e = nl ? (size_t)(nl - s) : len;
+        size_t next = e + 1;
+        if (e - i > VBI_MAX_LINE) {
+            size_t cut = i + VBI_MAX_LINE;
+            size_t k = cut;
+            while (k > i + VBI_MAX_LINE / 2 && s[k - 1] != ' ') k--;
+            if (s[k - 1] == ' ') cut = k;
+            else
+                while (cut > i && (s[cut] & 0xC0) == 0x80) cut--; /* not inside a UTF-8 sequence */
+            int rc = vbi_add_warning(p, "long-line", cut,
+                                     "line longer than %zu bytes cut at offset %zu",
+                                     (size_t)VBI_MAX_LINE, cut);
+            if (rc) return rc;
+            e = cut;
+            next = cut;
+        }
         int rc = vbi_normalize_line(p, s + i, e - i, i);
         if (rc) return rc;
-        i = e + 1;
+        i = next;
     }
     return 0;
 }

@@ -295,6 +295,22 @@ static bool caps_text(const char *s, size_t n)
     return letters >= 2;
 }
 
+/* Most letters upper case ("PHÓ Bí THƯ" before its case is repaired). */
+static bool mostly_caps(const char *s, size_t n)
+{
+    size_t letters = 0, lower = 0;
+    for (size_t k = 0; k < n;) {
+        size_t adv;
+        int32_t c = vbi_utf8_decode(s + k, n - k, &adv);
+        k += adv ? adv : 1;
+        if (vbi_is_letter_cp(c)) {
+            letters++;
+            if (vbi_is_lower_cp(c)) lower++;
+        }
+    }
+    return letters >= 4 && lower * 4 <= letters;
+}
+
 static bool only_punct(const char *s, size_t n)
 {
     for (size_t k = 0; k < n; k++) {
@@ -951,8 +967,6 @@ static bool cluster(seg *S, size_t i, size_t end)
 static int parse_doc(seg *S, vbi_doc *D, size_t start, size_t end, size_t *next)
 {
     int rc = 0;
-    D->span.s = D->span.e = VBI_NONE;
-    D->type_span = D->date_span = D->issuer_span = D->stamp_span = D->sig_span = D->span;
     size_t hend = header_end(S, start, end);
     if (hend > start) rc = parse_header(S, D, start, hend);
     if (rc) return rc;
@@ -1057,7 +1071,8 @@ static int parse_doc(seg *S, vbi_doc *D, size_t start, size_t end, size_t *next)
             D->sig_span = span_join(D->sig_span, D->sig_name.span);
             continue;
         }
-        if ((S->L[i].flags & VBI_L_CAPS) && !D->sig_title.s && (sig || !it.open || it.ended)) {
+        bool capsish = (S->L[i].flags & VBI_L_CAPS) || (sig && mostly_caps(TXT(S, i), len));
+        if (capsish && !D->sig_title.s && (sig || !it.open || it.ended)) {
             rc = str_of(S, off, len, &D->sig_title);
             D->sig_span = span_join(D->sig_span, D->sig_title.span);
             continue;
@@ -1187,6 +1202,17 @@ static void finish_doc(seg *S, vbi_doc *D)
 
 /* ---- entry -------------------------------------------------------------- */
 
+static void doc_init(vbi_doc *D)
+{
+    static const vbi_span none = {VBI_NONE, VBI_NONE};
+    memset(D, 0, sizeof *D);
+    D->span = D->issuer_span = D->type_span = D->date_span = D->stamp_span = D->sig_span = none;
+    vbi_str *strs[] = {&D->national, &D->motto, &D->issuer, &D->issuer_parent, &D->number_raw,
+                       &D->place, &D->subject, &D->stamp_receiver, &D->sig_marker,
+                       &D->sig_authority, &D->sig_title, &D->sig_name};
+    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) strs[i]->span = none;
+}
+
 int vbi_segment(vanban_parser *p)
 {
     seg S = {0};
@@ -1221,7 +1247,7 @@ int vbi_segment(vanban_parser *p)
             S.r->docs = d;
         }
         vbi_doc *D = &S.r->docs[S.r->ndocs++];
-        memset(D, 0, sizeof *D);
+        doc_init(D);
         size_t nx;
         rc = parse_doc(&S, D, i, S.n, &nx);
         if (rc) break;

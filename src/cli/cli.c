@@ -151,6 +151,10 @@ int cli_common_option(cli_common *c, int argc, char **argv, int *i)
         c->opt.flags |= VANBAN_OPT_NO_REPAIR;
         return 1;
     }
+    if (!strcmp(a, "--no-jit")) {
+        c->opt.flags |= VANBAN_OPT_NO_JIT;
+        return 1;
+    }
     if (strcmp(a, "--grammars") && strcmp(a, "-o") && strcmp(a, "--max-bytes") &&
         strcmp(a, "--chunk"))
         return 0;

@@ -19,6 +19,7 @@ static const char usage[] =
     "  --max-bytes N     refuse inputs larger than N bytes (default 67108864)\n"
     "  --chunk N         feed the parser N bytes at a time (testing)\n"
     "  --chunk random:S  feed random-sized chunks, seed S (testing)\n"
+    "  --no-jit          match patterns without PCRE2's JIT (for valgrind)\n"
     "\n"
     "exit status: 0 success; 1 an input is not usable (binary, too large);\n"
     "             2 usage error, or a file cannot be read or written.\n";

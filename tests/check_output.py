@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Check vanban's output on every corpus file against the JSON Schema, and check
+that every span points at the text of its value (the span property).
+
+usage: check_output.py VANBAN SCHEMA CORPUS_DIR
+A span is right when the words of the value are, in order, among the words of
+the original bytes under the span, and the span starts with the value's first
+word and ends with its last (case-insensitive: repairs may change case).
+"""
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import unicodedata
+
+import jsonschema
+
+WORD = re.compile(r'\w+', re.UNICODE)
+
+
+def words(s):
+    return WORD.findall(unicodedata.normalize('NFC', s).casefold())
+
+
+def subsequence(small, big):
+    it = iter(big)
+    return all(w in it for w in small)
+
+
+def check_span(raw, value, span, what, errors):
+    if value is None:
+        if span is not None:
+            errors.append('%s: span %s for a null value' % (what, span))
+        return
+    if span is None:
+        errors.append('%s: no span for %r' % (what, value))
+        return
+    s, e = span
+    if not (0 <= s < e <= len(raw)):
+        errors.append('%s: span %s outside the input' % (what, span))
+        return
+    vw, sw = words(value), words(raw[s:e].decode('utf-8', 'replace'))
+    if not vw:
+        return
+    if not sw or sw[0] != vw[0] or sw[-1] != vw[-1] or not subsequence(vw, sw):
+        errors.append('%s: span %s holds %r, value %r' % (
+            what, span, raw[s:e].decode('utf-8', 'replace')[:120], value[:120]))
+
+
+def check_sections(raw, secs, outer, what, errors, level=1):
+    for i, sec in enumerate(secs):
+        w = '%s/%s' % (what, sec['label'] or '(heading)')
+        if sec['level'] != level:
+            errors.append('%s: level %d at depth %d' % (w, sec['level'], level))
+        s, e = sec['span']
+        if not (outer[0] <= s < e <= outer[1]):
+            errors.append('%s: span %s not inside %s' % (w, sec['span'], outer))
+        text = raw[s:e].decode('utf-8', 'replace')
+        if sec['label'] and sec['label'].casefold() not in unicodedata.normalize('NFC', text).casefold()[:200]:
+            errors.append('%s: label not at the start of its span' % w)
+        if sec['title'] and not subsequence(words(sec['title']), words(text)):
+            errors.append('%s: title not inside its span' % w)
+        check_sections(raw, sec['children'], sec['span'], w, errors, level + 1)
+
+
+def main():
+    vanban, schema_path, corpus = sys.argv[1:4]
+    validator = jsonschema.Draft202012Validator(json.load(open(schema_path, encoding='utf-8')))
+    errors = []
+    files = sorted(glob.glob(os.path.join(corpus, '*.txt')))
+    for path in files:
+        raw = open(path, 'rb').read()
+        p = subprocess.run([vanban, 'parse', path], capture_output=True)
+        if p.returncode != 0:
+            errors.append('%s: exit %d %s' % (path, p.returncode, p.stderr.decode()))
+            continue
+        out = json.loads(p.stdout)
+        for err in validator.iter_errors(out):
+            errors.append('%s: schema: %s at %s' % (path, err.message, list(err.absolute_path)))
+        if out['source']['bytes'] != len(raw):
+            errors.append('%s: source.bytes %d != %d' % (path, out['source']['bytes'], len(raw)))
+        prev_end = 0
+        for k, d in enumerate(out['documents']):
+            what = '%s doc %d' % (os.path.basename(path), k)
+            s, e = d['span']
+            if s < prev_end or e > len(raw):
+                errors.append('%s: document span %s overlaps or overflows' % (what, d['span']))
+            prev_end = e
+            sp = d['spans']
+            iss = d['issuer']
+            if iss:
+                full = (iss['parent'] + ' ' if iss['parent'] else '') + iss['name']
+                check_span(raw, full, sp['issuer'], what + ' issuer', errors)
+            check_span(raw, d['national_header'], sp['national_header'], what + ' national_header', errors)
+            check_span(raw, d['motto'], sp['motto'], what + ' motto', errors)
+            check_span(raw, d['number'] and d['number']['raw'], sp['number'], what + ' number', errors)
+            check_span(raw, d['place'], sp['place'], what + ' place', errors)
+            check_span(raw, d['subject'], sp['subject'], what + ' subject', errors)
+            if d['date'] and sp['date'] is None:
+                errors.append('%s: date without span' % what)
+            for key in ('addressees', 'recipients'):
+                if len(d[key]) != len(sp[key]):
+                    errors.append('%s: %d %s but %d spans' % (what, len(d[key]), key, len(sp[key])))
+                for v, vs in zip(d[key], sp[key]):
+                    check_span(raw, v, vs, '%s %s' % (what, key), errors)
+            sig = d['signature']
+            if sig:
+                parts = ' '.join(x for x in (sig['title'], sig['name']) if x)
+                if parts and sp['signature'] is None:
+                    errors.append('%s: signature without span' % what)
+            for c in d['corrections']:
+                cs, ce = c['span']
+                got = raw[cs:ce].decode('utf-8', 'replace')
+                if unicodedata.normalize('NFC', got) != unicodedata.normalize('NFC', c['from']):
+                    errors.append('%s: correction span %s holds %r, not %r' % (what, c['span'], got, c['from']))
+            check_sections(raw, d['sections'], d['span'], what, errors)
+    for e in errors:
+        print(e)
+    print('%d files, %d problems' % (len(files), len(errors)))
+    sys.exit(1 if errors else 0)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""CLI tests: exit codes, messages, atomic output, bad input.
+
+usage: cli_test.py VANBAN CORPUS_DIR   (prints TAP-like lines; exit 1 on failure)
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+VANBAN, CORPUS = sys.argv[1], sys.argv[2]
+n = failed = 0
+
+
+def check(cond, what, detail=''):
+    global n, failed
+    n += 1
+    if not cond:
+        failed += 1
+    print('%s %d - %s' % ('ok' if cond else 'not ok', n, what))
+    if not cond and detail:
+        print('#   ' + str(detail)[:500])
+
+
+def run(*args, stdin=None, timeout=120):
+    p = subprocess.run([VANBAN] + list(args), input=stdin, capture_output=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr.decode('utf-8', 'replace')
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    def path(name, data):
+        p = os.path.join(tmp, name)
+        with open(p, 'wb') as f:
+            f.write(data)
+        return p
+
+    rc, out, err = run('--version')
+    check(rc == 0 and out.startswith(b'vanban '), '--version', out)
+    rc, out, err = run('--help')
+    check(rc == 0 and b'vanban parse' in out, '--help')
+    rc, out, err = run()
+    check(rc == 2 and 'usage' in err, 'no arguments: usage, exit 2', err)
+    rc, out, err = run('frobnicate')
+    check(rc == 2 and "unknown command 'frobnicate'" in err, 'unknown command', err)
+    rc, out, err = run('parse')
+    check(rc == 2 and 'no input file' in err, 'parse without a file', err)
+    rc, out, err = run('parse', '--bogus', 'x')
+    check(rc == 2 and "--bogus" in err, 'unknown option', err)
+    missing = os.path.join(tmp, 'missing.txt')
+    rc, out, err = run('parse', missing)
+    check(rc == 2 and 'missing.txt: No such file or directory' in err and out == b'',
+          'missing file: message, exit 2, no output', err)
+    rc, out, err = run('parse', tmp)
+    check(rc == 2 and 'is a directory' in err, 'directory: message, exit 2', err)
+
+    empty = path('empty.txt', b'')
+    rc, out, err = run('parse', empty)
+    doc = json.loads(out) if rc == 0 else {}
+    check(rc == 0 and doc.get('documents') == [] and doc['warnings'][0]['code'] == 'empty',
+          'empty file: zero documents and a warning', out[:300])
+
+    binf = path('image.png', b'\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR')
+    rc, out, err = run('parse', binf)
+    check(rc == 1 and 'not text (NUL byte at offset 8)' in err and out == b'',
+          'binary file: "not text" with the NUL offset, exit 1, no output', err)
+
+    bad = path('bad.txt', 'Kính gửi: Sở Nội vụ.\nabc '.encode() + b'\xff' + ' def\n'.encode())
+    rc, out, err = run('parse', bad)
+    doc = json.loads(out) if rc == 0 else {}
+    w = doc.get('warnings', [{}])[0]
+    check(rc == 0 and w.get('code') == 'invalid-utf8' and w.get('offset') == 34,
+          'invalid UTF-8: U+FFFD and a warning with the offset', out[:400])
+
+    rc, out, err = run('parse', '-', stdin=open(os.path.join(CORPUS, '004_0b34238a42a14946.txt'), 'rb').read())
+    doc = json.loads(out) if rc == 0 else {}
+    check(rc == 0 and doc['source']['path'] is None and doc['documents'][0]['number']['raw'] == '967/LĐLĐ',
+          'standard input', out[:200])
+
+    seed = os.path.join(CORPUS, '000_2f9b38297f144349.txt')
+    outp = os.path.join(tmp, 'out.json')
+    rc, out, err = run('parse', '-o', outp, seed)
+    files = os.listdir(tmp)
+    check(rc == 0 and out == b'' and json.load(open(outp))['schema'] == 'vanban/1'
+          and not any('.tmp.' in f for f in files), '-o writes the file atomically, no temp left')
+    rc, out, err = run('parse', '-o', os.path.join(tmp, 'no', 'such', 'dir.json'), seed)
+    check(rc == 2 and 'No such file or directory' in err, '-o into a missing directory: exit 2', err)
+
+    rc, out, err = run('parse', '--compact', seed, seed)
+    lines = out.decode().splitlines()
+    check(rc == 0 and len(lines) == 2 and json.loads(lines[0]) == json.loads(lines[1]),
+          '--compact: one JSON line per file')
+
+    rc, out, err = run('parse', '--max-bytes', '100', seed)
+    check(rc == 1 and 'input too large' in err, '--max-bytes enforced', err)
+
+    rc, out, err = run('parse', '--no-repair', seed)
+    d = json.loads(out)['documents'][0] if rc == 0 else {}
+    check(rc == 0 and d['signature']['title'] == 'PHÓ Bí THƯ' and d['corrections'] == [],
+          '--no-repair keeps the text as written')
+
+    rc, out, err = run('parse', '--grammars', os.path.join(os.path.dirname(CORPUS), 'grammars'), seed)
+    rc2, out2, err2 = run('parse', seed)
+    check(rc == 0 and out == out2, '--grammars DIR gives the same output as the built-in grammars')
+    rc, out, err = run('parse', '--grammars', tmp, seed)
+    check(rc == 2 and 'cannot load grammars' in err, '--grammars with no grammars: exit 2', err)
+
+    for chunk in ('1', '7', 'random:42'):
+        rc, out3, err = run('parse', '--chunk', chunk, seed)
+        check(rc == 0 and out3 == out2, '--chunk %s gives identical output' % chunk)
+
+    # a 50 MB file with no newline: an answer, not a crash
+    big = os.path.join(tmp, 'big.txt')
+    unit = 'Nội dung văn bản đối ngoại nhân dân '.encode()
+    with open(big, 'wb') as f:
+        f.write(unit * (50 * 1024 * 1024 // len(unit)))
+    rc, out, err = run('parse', '--compact', big, timeout=240)
+    doc = json.loads(out) if rc == 0 else {}
+    check(rc == 0 and any(w['code'] == 'long-line' for w in doc.get('warnings', [])),
+          '50 MB without a newline: output and a long-line warning', err)
+
+print('1..%d' % n)
+sys.exit(1 if failed else 0)

@@ -203,38 +203,99 @@ nomem:
     return NULL;
 }
 
+/* Output through the user's callback; in pretty mode every line after the
+   first gets `indent` extra spaces, so that a document dumped on its own sits
+   at the right depth inside the "documents" array. */
+typedef struct {
+    vanban_write_fn fn;
+    void *ud;
+    int indent;
+    int failed;
+} sink;
+
+static int sink_write(const char *buf, size_t len, void *data)
+{
+    sink *k = data;
+    static const char spaces[] = "        ";
+    size_t st = 0;
+    for (size_t i = 0; i < len && k->indent; i++)
+        if (buf[i] == '\n') {
+            if (k->fn(buf + st, i + 1 - st, k->ud) || k->fn(spaces, (size_t)k->indent, k->ud))
+                return k->failed = -1;
+            st = i + 1;
+        }
+    if (st < len && k->fn(buf + st, len - st, k->ud)) return k->failed = -1;
+    return 0;
+}
+
+static int put(sink *k, const char *s) { return sink_write(s, strlen(s), k); }
+
+/* Dump one value (and free it); -1 on failure. */
+static int dump(sink *k, json_t *v, size_t jf)
+{
+    if (!v) return -2;
+    int rc = json_dump_callback(v, sink_write, k, jf);
+    json_decref(v);
+    return rc ? -1 : 0;
+}
+
+/* The top-level object is written piece by piece and each document is built,
+   written and freed in turn, so memory does not grow with the number of
+   documents in one input. */
 int vbi_emit_json(const vanban_result *r, unsigned flags, vanban_write_fn fn, void *ud)
 {
-    json_t *root = json_object(), *src = json_object(), *docs = json_array(),
-           *warns = json_array();
-    if (!root || !src || !docs || !warns) {
-        json_decref(root);
+    bool pretty = flags & VANBAN_JSON_PRETTY;
+    size_t jf = JSON_REAL_PRECISION(3) | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
+    const char *nl = pretty ? "\n" : "", *sp = pretty ? " " : "";
+    sink k = {fn, ud, 0, 0};
+    char head[64];
+    json_t *src = json_object();
+    if (!src) return VANBAN_ENOMEM;
+    if (json_object_set_new(src, "path", jstr(r->path)) ||
+        json_object_set_new(src, "bytes", json_integer((json_int_t)r->bytes)) ||
+        json_object_set_new(src, "sha256", json_string(r->sha256)) ||
+        json_object_set_new(src, "encoding", json_string("utf-8"))) {
         json_decref(src);
-        json_decref(docs);
-        json_decref(warns);
         return VANBAN_ENOMEM;
     }
-    TRY(json_object_set_new(root, "schema", json_string("vanban/1")));
-    TRY(json_object_set_new(root, "source", src));
-    TRY(json_object_set_new(src, "path", jstr(r->path)));
-    TRY(json_object_set_new(src, "bytes", json_integer((json_int_t)r->bytes)));
-    TRY(json_object_set_new(src, "sha256", json_string(r->sha256)));
-    TRY(json_object_set_new(src, "encoding", json_string("utf-8")));
-    TRY(json_object_set_new(root, "documents", docs));
-    for (size_t i = 0; i < r->ndocs; i++) TRY(json_array_append_new(docs, doc_obj(r, &r->docs[i])));
-    TRY(json_object_set_new(root, "warnings", warns));
+    int rc;
+    snprintf(head, sizeof head, "{%s%s\"schema\":%s\"vanban/1\",%s%s\"source\":%s", nl,
+             pretty ? "  " : "", sp, nl, pretty ? "  " : "", sp);
+    if (put(&k, head)) return VANBAN_EWRITE;
+    k.indent = pretty ? 2 : 0;
+    if ((rc = dump(&k, src, jf))) goto fail;
+    k.indent = 0;
+    snprintf(head, sizeof head, ",%s%s\"documents\":%s[", nl, pretty ? "  " : "", sp);
+    if (put(&k, head)) return VANBAN_EWRITE;
+    for (size_t i = 0; i < r->ndocs; i++) {
+        if (put(&k, i ? "," : "") || put(&k, nl) || (pretty && put(&k, "    ")))
+            return VANBAN_EWRITE;
+        k.indent = pretty ? 4 : 0;
+        if ((rc = dump(&k, doc_obj(r, &r->docs[i]), jf))) goto fail;
+        k.indent = 0;
+    }
+    if (r->ndocs && pretty && put(&k, "\n  ")) return VANBAN_EWRITE;
+    snprintf(head, sizeof head, "],%s%s\"warnings\":%s", nl, pretty ? "  " : "", sp);
+    if (put(&k, head)) return VANBAN_EWRITE;
+    json_t *warns = json_array();
+    if (!warns) return VANBAN_ENOMEM;
     for (size_t i = 0; i < r->nwarnings; i++)
-        TRY(json_array_append_new(warns, warning_obj(&r->warnings[i])));
+        if (json_array_append_new(warns, warning_obj(&r->warnings[i]))) {
+            json_decref(warns);
+            return VANBAN_ENOMEM;
+        }
     if (r->dropped_warnings) {
         vbi_warning w = {"warnings-dropped", "more warnings than options.max_warnings", 0};
-        TRY(json_array_append_new(warns, warning_obj(&w)));
+        if (json_array_append_new(warns, warning_obj(&w))) {
+            json_decref(warns);
+            return VANBAN_ENOMEM;
+        }
     }
-    size_t jf = JSON_REAL_PRECISION(3) | ((flags & VANBAN_JSON_PRETTY) ? JSON_INDENT(2) : JSON_COMPACT);
-    int rc = json_dump_callback(root, (json_dump_callback_t)fn, ud, jf);
-    json_decref(root);
-    if (rc) return VANBAN_EWRITE;
-    return fn("\n", 1, ud) ? VANBAN_EWRITE : VANBAN_OK;
-nomem:
-    json_decref(root);
-    return VANBAN_ENOMEM;
+    k.indent = pretty ? 2 : 0;
+    if ((rc = dump(&k, warns, jf))) goto fail;
+    k.indent = 0;
+    if (put(&k, nl) || put(&k, "}\n")) return VANBAN_EWRITE;
+    return VANBAN_OK;
+fail:
+    return rc == -2 ? VANBAN_ENOMEM : VANBAN_EWRITE;
 }

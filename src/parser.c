@@ -173,6 +173,19 @@ int vanban_parser_finish(vanban_parser *p, vanban_result **out)
         p->error_offset = (size_t)p->first_nul;
         return p->status = VANBAN_ENOTTEXT;
     }
+    /* size the normalized text and its maps once: normalization rarely grows
+       the text, so this saves the copies and page faults of doubling */
+    size_t want = p->input.len + p->input.len / 16 + 64;
+    if (vbi_buf_reserve(&p->text, want)) return p->status = VANBAN_ENOMEM;
+    if (want > p->mcap) {
+        uint32_t *a = realloc(p->ms, want * sizeof *a);
+        if (!a) return p->status = VANBAN_ENOMEM;
+        p->ms = a;
+        uint32_t *b = realloc(p->me, want * sizeof *b);
+        if (!b) return p->status = VANBAN_ENOMEM;
+        p->me = b;
+        p->mcap = want;
+    }
     int rc = read_lines(p, (const unsigned char *)p->input.p, p->input.len);
     if (rc) return p->status = rc;
     vanban_result *r = p->res;

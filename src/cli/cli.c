@@ -133,6 +133,79 @@ int cli_emit(const char *path, const char *buf, size_t len)
     return 0;
 }
 
+int cli_out_open(cli_out *o, const char *path)
+{
+    memset(o, 0, sizeof *o);
+    if (!path) {
+        o->f = stdout;
+        return 0;
+    }
+    size_t n = strlen(path);
+    o->path = strdup(path);
+    o->tmp = malloc(n + 32);
+    if (!o->path || !o->tmp) {
+        fprintf(stderr, "vanban: out of memory\n");
+        return 2;
+    }
+    snprintf(o->tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0 || !(o->f = fdopen(fd, "wb"))) {
+        fprintf(stderr, "vanban: %s: %s\n", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(o->tmp);
+        }
+        free(o->path);
+        free(o->tmp);
+        o->path = o->tmp = NULL;
+        return 2;
+    }
+    return 0;
+}
+
+int cli_out_write(const char *buf, size_t len, void *ud)
+{
+    cli_out *o = ud;
+    if (o->failed) return -1;
+    if (fwrite(buf, 1, len, o->f) != len) {
+        o->failed = errno ? errno : EIO;
+        return -1;
+    }
+    return 0;
+}
+
+int cli_out_close(cli_out *o, int ok)
+{
+    int ret = 0;
+    if (!o->f) return 2;
+    if (!o->path) {
+        if (fflush(o->f) || o->failed) {
+            fprintf(stderr, "vanban: write error: %s\n", strerror(o->failed ? o->failed : errno));
+            ret = 2;
+        }
+        return ret;
+    }
+    FILE *f = o->f;
+    int bad = o->failed || fflush(f) || fsync(fileno(f));
+    int err = o->failed ? o->failed : errno;
+    bad = fclose(f) || bad;
+    if (!bad && ok) {
+        if (rename(o->tmp, o->path)) {
+            err = errno;
+            bad = 1;
+        }
+    }
+    if (bad || !ok) unlink(o->tmp);
+    if (bad) {
+        fprintf(stderr, "vanban: %s: %s\n", o->path, strerror(err));
+        ret = 2;
+    }
+    free(o->path);
+    free(o->tmp);
+    o->f = NULL;
+    return ret;
+}
+
 void cli_common_init(cli_common *c)
 {
     memset(c, 0, sizeof *c);

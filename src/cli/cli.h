@@ -32,6 +32,18 @@ int cli_report_finish(vanban_parser *p, const char *path, int rc, const vanban_o
    when path is NULL.  Returns 0 or 2 after printing the error. */
 int cli_emit(const char *path, const char *buf, size_t len);
 
+/* Streaming output: to stdout, or to a temporary file beside path that
+   cli_out_close renames into place only when everything was written. */
+typedef struct {
+    void *f; /* FILE* */
+    char *path, *tmp;
+    int failed;
+} cli_out;
+
+int cli_out_open(cli_out *o, const char *path); /* 0 or 2 (message printed) */
+int cli_out_write(const char *buf, size_t len, void *ud); /* a vanban_write_fn */
+int cli_out_close(cli_out *o, int ok); /* commits if ok; returns 0 or 2 */
+
 /* Common options: returns 1 if argv[*i] was one (consuming its value), 0 if
    not, -1 on a bad value (message printed). */
 typedef struct {

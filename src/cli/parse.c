@@ -5,7 +5,7 @@
 
 #include "cli.h"
 
-static int parse_one(const vanban_model *model, const cli_common *c, const char *path, obuf *out)
+static int parse_one(const vanban_model *model, const cli_common *c, const char *path, cli_out *out)
 {
     vanban_options opt = c->opt;
     opt.source_path = strcmp(path, "-") ? path : NULL;
@@ -20,10 +20,8 @@ static int parse_one(const vanban_model *model, const cli_common *c, const char 
     if (!ret && !rc) rc = vanban_parser_finish(p, &r);
     if (!ret && rc) ret = cli_report_finish(p, path, rc, &opt);
     if (r) {
-        size_t before = out->len;
-        rc = vanban_result_write_json(r, c->jflags, obuf_write, out);
+        rc = vanban_result_write_json(r, c->jflags, cli_out_write, out);
         if (rc) {
-            out->len = before;
             fprintf(stderr, "vanban: %s: %s\n", path, vanban_strerror(rc));
             ret = 2;
         }
@@ -61,15 +59,19 @@ int cmd_parse(int argc, char **argv)
     }
     vanban_model *model;
     if (cli_load_model(&c, &model)) return 2;
-    obuf out = {0};
+    cli_out out;
+    if (cli_out_open(&out, c.outpath)) {
+        vanban_model_free(model);
+        return 2;
+    }
     int status = 0;
-    for (int i = first; i < argc; i++) {
+    for (int i = first; i < argc && !out.failed; i++) {
         int s = parse_one(model, &c, argv[i], &out);
         if (s > status) status = s;
     }
-    int e = cli_emit(c.outpath, out.p, out.len);
+    /* with -o the file appears only if every input was parsed */
+    int e = cli_out_close(&out, status == 0);
     if (e > status) status = e;
-    free(out.p);
     vanban_model_free(model);
     return status;
 }

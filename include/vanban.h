@@ -139,7 +139,9 @@ VANBAN_EXPORT int vanban_parser_feed(vanban_parser *p, const void *buf, size_t l
  * End of input: parse what was fed and return the result in *out (caller
  * frees it with vanban_result_free).  Bad input is not a failure: it becomes
  * warnings in the result.  Failures: VANBAN_ENOMEM, VANBAN_ENOTTEXT (binary
- * input; vanban_parser_error_offset() gives the offset of the first NUL byte),
+ * input: a NUL byte in the first 8 KiB, or NULs making 1% of the input;
+ * vanban_parser_error_offset() gives the offset of the first NUL byte; a
+ * stray NUL later in a text is dropped with a "nul-byte" warning),
  * VANBAN_ETOOBIG.  After finish the parser can only be freed.
  */
 VANBAN_EXPORT int vanban_parser_finish(vanban_parser *p, vanban_result **out);

@@ -38,6 +38,7 @@ static const char *const rule_names[R__COUNT] = {
     [R_SECTION_LABEL] = "section_label",
     [R_BODY_ISSUER] = "body_issuer",
     [R_SELF_TYPE] = "self_type",
+    [R_PAGE_FURNITURE] = "page_furniture",
 };
 
 /* Files that make up a model, in load order. */

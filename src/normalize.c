@@ -440,6 +440,31 @@ static int one_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t
                              "%zu decomposed character(s) composed to NFC on this line", changed);
         if (rc) return rc;
     }
+    /* markdown tables and HTML line breaks left by converters: a row
+       "| A<br>B | C |" is cells like a tab-separated line */
+    size_t first = 0;
+    while (first < m && p->cp[first] == ' ') first++;
+    bool table = first < m && p->cp[first] == '|';
+    size_t w = 0;
+    for (size_t k = 0; k < m; k++) {
+        int32_t c = p->cp[k];
+        if (c == '|' && table) {
+            c = '\t';
+        } else if (c == '<' && k + 3 < m && (p->cp[k + 1] | 0x20) == 'b' &&
+                   (p->cp[k + 2] | 0x20) == 'r') {
+            size_t e = k + 3;
+            while (e < m && (p->cp[e] == ' ' || p->cp[e] == '/')) e++;
+            if (e < m && p->cp[e] == '>') {
+                c = '\t';
+                k = e;
+            }
+        }
+        p->cp[w] = c;
+        p->cs[w] = p->cs[k];
+        p->ce[w] = p->ce[k];
+        w++;
+    }
+    m = w;
     /* cells: split at tabs, or at runs of 3+ spaces in a short line */
     bool split_spaces = m <= 200;
     uint32_t lstart = (uint32_t)ostart, lend = (uint32_t)(ostart + n);

@@ -115,12 +115,13 @@ int vanban_parser_feed(vanban_parser *p, const void *buf, size_t len)
     }
     const unsigned char *s = buf;
     vbi_sha256_update(&p->sha, s, len);
-    if (!p->have_nul) {
-        const unsigned char *z = memchr(s, 0, len);
-        if (z) {
+    for (const unsigned char *z = memchr(s, 0, len); z; z = memchr(z + 1, 0, len - (size_t)(z + 1 - s))) {
+        if (!p->have_nul) {
             p->have_nul = true;
             p->first_nul = p->total + (uint64_t)(z - s);
         }
+        p->nuls++;
+        if (z + 1 == s + len) break;
     }
     if (vbi_buf_put(&p->input, s, len)) return p->status = VANBAN_ENOMEM;
     p->total += len;
@@ -169,9 +170,17 @@ int vanban_parser_finish(vanban_parser *p, vanban_result **out)
     if (p->status) return p->status;
     if (p->finished) return VANBAN_ESTATE;
     p->finished = true;
-    if (p->have_nul) {
+    /* Binary: a NUL byte near the start (as git and grep judge) or many of
+       them.  A stray NUL in a long text is dropped with a warning instead. */
+    if (p->have_nul && (p->first_nul < 8192 || p->nuls * 100 >= p->total)) {
         p->error_offset = (size_t)p->first_nul;
         return p->status = VANBAN_ENOTTEXT;
+    }
+    if (p->have_nul) {
+        int w = vbi_add_warning(p, "nul-byte", p->first_nul,
+                                "%llu NUL byte(s) dropped, the first at offset %llu",
+                                (unsigned long long)p->nuls, (unsigned long long)p->first_nul);
+        if (w) return p->status = w;
     }
     /* size the normalized text and its maps once: normalization rarely grows
        the text, so this saves the copies and page faults of doubling */

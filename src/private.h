@@ -76,6 +76,7 @@ typedef enum {
     R_SECTION_LABEL,
     R_BODY_ISSUER,
     R_SELF_TYPE,
+    R_PAGE_FURNITURE,
     R__COUNT
 } vbi_rule_id;
 
@@ -227,7 +228,7 @@ struct vanban_parser {
     vbi_sha256 sha;
     vbi_buf input; /* every byte fed, as fed */
     bool have_nul;
-    uint64_t first_nul;
+    uint64_t first_nul, nuls;
 
     /* normalized text and its map to the original bytes */
     vbi_buf text;

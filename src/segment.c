@@ -1233,6 +1233,14 @@ int vbi_segment(vanban_parser *p)
         if (i + 2 < S.n && blank(&S, i + 1) && !blank(&S, i + 2)) single++;
     }
     S.hardwrap = nb >= 8 && single * 10 >= nb * 6;
+    /* page furniture (running heads, page numbers, signing stamps of the
+       gazette) is skipped like a blank line */
+    for (size_t i = 0; i < S.n; i++)
+        if (!blank(&S, i) && S.L[i].nchars <= 80 &&
+            vbi_match(p, R_PAGE_FURNITURE, S.t + S.L[i].off, S.L[i].len, 0)) {
+            S.L[i].flags |= VBI_L_BLANK;
+            S.soft[i] = 1;
+        }
     if (S.hardwrap)
         for (size_t i = 1; i + 1 < S.n; i++)
             if (blank(&S, i) && !blank(&S, i - 1) && !blank(&S, i + 1)) S.soft[i] = 1;

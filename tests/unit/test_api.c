@@ -186,6 +186,20 @@ static void test_bad_input(const vanban_model *m)
     OK(r == NULL, "no result for binary input");
     vanban_parser_free(p);
 
+    /* a stray NUL late in a long text: dropped with a warning */
+    {
+        char *t = malloc(10000);
+        memset(t, 'a', 10000);
+        for (int i = 80; i < 10000; i += 80) t[i] = '\n';
+        t[9000] = 0;
+        int st2;
+        char *j = parse_json(m, t, 10000, 0, 0, &st2);
+        INT_EQ(st2, 0, "a NUL after 8 KiB is not binary");
+        OK(j && strstr(j, "\"nul-byte\"") && strstr(j, "\"offset\":9000"), "nul-byte warning with offset");
+        free(j);
+        free(t);
+    }
+
     /* empty input: zero documents and a warning */
     json_t *o = parse_obj(m, "");
     OK(o && json_array_size(json_object_get(o, "documents")) == 0, "empty: no documents");
@@ -297,6 +311,45 @@ static void test_fields(const vanban_model *m)
     json_decref(o);
 }
 
+static void test_real_world_forms(const vanban_model *m)
+{
+    /* gazette running heads are page furniture, not the number */
+    json_t *o = parse_obj(m,
+        "CÔNG BÁO/Số 290/Ngày 29-05-2026\n10\n\nCHÍNH PHỦ\n\nSố: 162/2026/NĐ-CP\n"
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+        "Hà Nội, ngày 15 tháng 5 năm 2026\n\nNGHỊ ĐỊNH\nĐiều chỉnh lương hưu\n\n"
+        "Căn cứ Luật Tổ chức Chính phủ số 63/2025/QH15;\n\nChương I\nQUY ĐỊNH CHUNG\n"
+        "Điều 1. Phạm vi\n1. Nghị định này điều chỉnh mức lương hưu.\n");
+    json_t *d = json_array_get(json_object_get(o, "documents"), 0);
+    json_t *num = json_object_get(d, "number");
+    STR_EQ(json_string_value(json_object_get(num, "raw")), "162/2026/NĐ-CP", "gazette: number");
+    STR_EQ(json_string_value(json_object_get(num, "year")), "2026", "gazette: year");
+    STR_EQ(json_string_value(json_object_get(num, "type_code")), "NĐ", "gazette: type code");
+    STR_EQ(json_string_value(json_object_get(json_object_get(d, "type"), "name")), "Nghị định", "gazette: type");
+    STR_EQ(json_string_value(json_object_get(json_object_get(d, "issuer"), "name")), "CHÍNH PHỦ", "gazette: issuer");
+    json_t *ch = json_array_get(json_object_get(d, "sections"), 0);
+    STR_EQ(json_string_value(json_object_get(ch, "label")), "Chương I", "Chương label");
+    STR_EQ(json_string_value(json_object_get(ch, "title")), "QUY ĐỊNH CHUNG", "Chương title from the next line");
+    json_t *dieu = json_array_get(json_object_get(ch, "children"), 0);
+    STR_EQ(json_string_value(json_object_get(dieu, "label")), "Điều 1.", "Điều under Chương");
+    INT_EQ(json_array_size(json_object_get(dieu, "children")), 1, "khoản under Điều");
+    json_decref(o);
+
+    /* a header laid out as a markdown table with <br> */
+    o = parse_obj(m,
+        "| **CHÍNH PHỦ**<br>Số: 204/2026/NĐ-CP | **CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM**<br>"
+        "**Độc lập – Tự do – Hạnh phúc**<br>*Hà Nội, ngày 11 tháng 6 năm 2026* |\n|---|---|\n\n"
+        "**NGHỊ ĐỊNH**\n\nQuy định xử phạt vi phạm hành chính trong lĩnh vực thú y\n\n"
+        "Căn cứ Luật Thú y;\n");
+    d = json_array_get(json_object_get(o, "documents"), 0);
+    STR_EQ(json_string_value(json_object_get(json_object_get(d, "number"), "raw")), "204/2026/NĐ-CP",
+           "markdown table header: number");
+    STR_EQ(json_string_value(json_object_get(d, "date")), "2026-06-11", "markdown table header: date");
+    STR_EQ(json_string_value(json_object_get(d, "motto")), "Độc lập – Tự do – Hạnh phúc",
+           "motto with en dashes");
+    json_decref(o);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -312,6 +365,7 @@ int main(int argc, char **argv)
         return 1;
     }
     test_fields(m);
+    test_real_world_forms(m);
     test_bad_input(m);
     test_chunking(m, argc - 2, argv + 2);
     vanban_model_free(m);

@@ -1,0 +1,66 @@
+/* fuzz_feed.c - libFuzzer target: the first byte picks the options and the
+ * chunk size (as cmark's fuzzer does); the rest is fed to the parser in chunks
+ * and must give the same JSON as one whole feed.  Build with -Dfuzz=true
+ * (clang).  Run: build-fuzz/tests/fuzz_feed corpus/ -max_total_time=60 */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vanban.h"
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+} sbuf;
+
+static int sink(const char *b, size_t n, void *ud)
+{
+    sbuf *s = ud;
+    if (s->cap - s->len < n) {
+        size_t cap = (s->cap ? s->cap * 2 : 4096) + n;
+        char *p = realloc(s->p, cap);
+        if (!p) return -1;
+        s->p = p;
+        s->cap = cap;
+    }
+    memcpy(s->p + s->len, b, n);
+    s->len += n;
+    return 0;
+}
+
+static vanban_model *model;
+
+static int run(const unsigned char *d, size_t n, unsigned flags, size_t chunk, sbuf *out)
+{
+    vanban_options opt;
+    vanban_options_init(&opt);
+    opt.flags = flags;
+    vanban_parser *p;
+    if (vanban_parser_new(model, &opt, &p)) return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i += chunk)
+        rc = vanban_parser_feed(p, d + i, n - i < chunk ? n - i : chunk);
+    vanban_result *r = NULL;
+    if (!rc) rc = vanban_parser_finish(p, &r);
+    if (r) vanban_result_write_json(r, flags & 1 ? VANBAN_JSON_PRETTY : 0, sink, out);
+    vanban_result_free(r);
+    vanban_parser_free(p);
+    return rc;
+}
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+    if (!model) {
+        vanban_error err;
+        if (vanban_model_load(NULL, &model, &err)) abort();
+    }
+    if (size < 1) return 0;
+    unsigned flags = data[0] & 1 ? VANBAN_OPT_NO_REPAIR : 0;
+    size_t chunk = 1 + (data[0] >> 1);
+    sbuf a = {0}, b = {0};
+    int ra = run(data + 1, size - 1, flags, size, &a);
+    int rb = run(data + 1, size - 1, flags, chunk, &b);
+    if (ra != rb || a.len != b.len || (a.len && memcmp(a.p, b.p, a.len))) abort();
+    free(a.p);
+    free(b.p);
+    return 0;
+}

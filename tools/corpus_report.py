@@ -125,6 +125,10 @@ def score_refs_tasks(g, o, prf, bad, i):
         prf['tasks: assignee+deadline'].add([dl(t) for t in gt], [dl(t) for t in ot])
         rep = lambda t: (task_assignee(t), norm(t.get('report_to')))
         prf['tasks: report_to'].add([rep(t) for t in gt], [rep(t) for t in ot])
+        led = lambda t: (task_assignee(t), norm(t.get('lead')))
+        prf['tasks: lead'].add([led(t) for t in gt], [led(t) for t in ot])
+        sec = lambda t: (task_assignee(t), t.get('section'))
+        prf['tasks: section'].add([sec(t) for t in gt], [sec(t) for t in ot])
         rest = [tuple(norm(t.get(k)) if k != 'assignee' else task_assignee(t) for k in TASK_STRICT) for t in ot]
         for t in gt:
             key = tuple(norm(t.get(k)) if k != 'assignee' else task_assignee(t) for k in TASK_STRICT)
@@ -137,7 +141,8 @@ def score_refs_tasks(g, o, prf, bad, i):
 
 
 PRF_ROWS = ('references: type+number', 'references: date', 'references: issuer',
-            'references: relation', 'tasks: assignee', 'tasks: assignee+deadline', 'tasks: report_to')
+            'references: relation', 'tasks: assignee', 'tasks: assignee+deadline', 'tasks: report_to',
+            'tasks: lead', 'tasks: section')
 
 
 def run(vanban, path):

@@ -427,43 +427,66 @@ static bool contains(const char *hay, const char *needle)
     return hay && needle && strstr(hay, needle) != NULL;
 }
 
+/* Open-addressing hash of the keys: full citations by type + number (or
+   name), and by type-less leading number for the short forms. */
+static uint64_t hstr(uint64_t h, const char *s)
+{
+    for (; s && *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t key_hash(const mention *m)
+{
+    uint64_t h = hstr(14695981039346656037ULL, m->type);
+    h = hstr(h ^ 0x1f, m->number ? m->number : m->name);
+    return h;
+}
+
 static int aggregate(rstate *R)
 {
     vbi_doc *D = R->D;
-    size_t nk = 0;
+    size_t nk = 0, hcap = 16;
+    while (hcap < 2 * R->n + 2) hcap *= 2;
     size_t *first = malloc((R->n ? R->n : 1) * sizeof *first); /* key -> first mention */
     size_t *count = calloc(R->n ? R->n : 1, sizeof *count);
-    if (!first || !count) {
-        free(first);
-        free(count);
-        return VANBAN_ENOMEM;
-    }
+    size_t *next = malloc((R->n ? R->n : 1) * sizeof *next);   /* keys with the same lead */
+    const char **subj = calloc(R->n ? R->n : 1, sizeof *subj);  /* key -> first subject */
+    size_t *tab = malloc(hcap * sizeof *tab), *lt = malloc(hcap * sizeof *lt);
+    if (!first || !count || !next || !subj || !tab || !lt) goto nomem;
+    for (size_t i = 0; i < hcap; i++) tab[i] = lt[i] = SIZE_MAX;
     /* full citations first: each new type+number or law name is a key */
     for (size_t i = 0; i < R->n; i++) {
         mention *m = &R->mv[i];
         m->key = SIZE_MAX;
         if (m->bare || own_number(D, m)) continue;
         if (!m->number && !m->name) continue;
-        for (size_t k = 0; k < nk && m->key == SIZE_MAX; k++)
-            if (same_key(&R->mv[first[k]], m)) m->key = k;
-        if (m->key == SIZE_MAX) {
+        size_t h = (size_t)key_hash(m) & (hcap - 1);
+        while (tab[h] != SIZE_MAX && !same_key(&R->mv[first[tab[h]]], m)) h = (h + 1) & (hcap - 1);
+        if (tab[h] == SIZE_MAX) {
             first[nk] = i;
-            m->key = nk++;
+            tab[h] = nk;
+            /* chain by leading number */
+            size_t g = (size_t)(m->lead * 11400714819323198485ULL) & (hcap - 1);
+            while (lt[g] != SIZE_MAX && R->mv[first[lt[g]]].lead != m->lead) g = (g + 1) & (hcap - 1);
+            next[nk] = lt[g];
+            lt[g] = nk;
+            nk++;
         }
+        m->key = tab[h];
+        if (!subj[m->key]) subj[m->key] = m->subject;
     }
     /* short forms: same type and leading number; else a citation whose subject
        names the type ("Quy chế 272" -> "Quyết định 272-QĐ/TW … ban hành Quy chế …") */
     for (size_t i = 0; i < R->n; i++) {
         mention *m = &R->mv[i];
         if (!m->bare) continue;
+        size_t g = (size_t)(m->lead * 11400714819323198485ULL) & (hcap - 1);
+        while (lt[g] != SIZE_MAX && R->mv[first[lt[g]]].lead != m->lead) g = (g + 1) & (hcap - 1);
         for (int pass = 0; pass < 2 && m->key == SIZE_MAX; pass++)
-            for (size_t k = 0; k < nk && m->key == SIZE_MAX; k++) {
+            for (size_t k = lt[g]; k != SIZE_MAX && m->key == SIZE_MAX; k = next[k]) {
                 const mention *f = &R->mv[first[k]];
-                if (f->lead != m->lead || !f->number) continue;
-                bool subj = false;
-                for (size_t q = 0; q < R->n && !subj; q++)
-                    if (R->mv[q].key == k && contains(R->mv[q].subject, m->type)) subj = true;
-                if (pass == 0 ? f->type == m->type : subj) m->key = k;
+                if (!f->number) continue;
+                if (pass == 0 ? f->type == m->type : contains(subj[k], m->type)) m->key = k;
             }
     }
     for (size_t i = 0; i < R->n; i++)
@@ -503,10 +526,18 @@ static int aggregate(rstate *R)
     D->nrefs = nk;
     free(first);
     free(count);
+    free(next);
+    free(subj);
+    free(tab);
+    free(lt);
     return 0;
 nomem:
     free(first);
     free(count);
+    free(next);
+    free(subj);
+    free(tab);
+    free(lt);
     return VANBAN_ENOMEM;
 }
 

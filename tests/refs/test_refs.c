@@ -187,6 +187,27 @@ static void tasks(void)
     vanban_result_free(r);
 }
 
+/* Many distinct citations in one document: must stay fast (linear). */
+static void pathological(void)
+{
+    vbi_buf b = {0};
+    char line[160];
+    int bad = 0;
+    for (int i = 0; i < 20000 && !bad; i++) {
+        int n = snprintf(line, sizeof line,
+                         "Căn cứ Chỉ thị số %d-CT/TW ngày 05/01/2022 của Ban Bí thư (Chỉ thị %d);\n\n", i, i);
+        bad = vbi_buf_put(&b, line, (size_t)n);
+    }
+    vanban_result *r = NULL;
+    if (!bad && !vbi_buf_put(&b, "", 1)) r = parse(b.p);
+    size_t n = 0, mentions = 0;
+    for (size_t d = 0; r && d < r->ndocs; d++)
+        for (size_t i = 0; i < r->docs[d].nrefs; i++, n++) mentions += r->docs[d].refs[i].mentions;
+    ok(n == 20000 && mentions == 40000, "20000 distinct citations with their short forms");
+    vanban_result_free(r);
+    vbi_buf_free(&b);
+}
+
 int main(void)
 {
     vanban_error err;
@@ -199,6 +220,7 @@ int main(void)
     short_forms();
     traps();
     tasks();
+    pathological();
     vanban_model_free(model);
     printf("1..%d\n", n_test);
     return n_fail != 0;

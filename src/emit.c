@@ -90,6 +90,72 @@ nomem:
     return NULL;
 }
 
+/* ---- references and tasks ---------------------------------------------- */
+
+static const char *const rel_names[] = {NULL,        "căn cứ",   "sửa đổi",   "thay thế",
+                                        "bãi bỏ",    "hướng dẫn", "thực hiện", "other"};
+
+static json_t *references(const vbi_doc *D)
+{
+    json_t *a = json_array();
+    if (!a) return NULL;
+    for (size_t i = 0; i < D->nrefs; i++) {
+        const vbi_ref *r = &D->refs[i];
+        json_t *o = json_object(), *sp = json_array();
+        if (!o || !sp || json_array_append_new(a, o)) {
+            json_decref(o);
+            json_decref(sp);
+            goto nomem;
+        }
+        TRY(json_object_set_new(o, "type", jstr(r->type)));
+        TRY(json_object_set_new(o, "number", jstr(r->number)));
+        TRY(json_object_set_new(o, "name", jstr(r->name)));
+        TRY(json_object_set_new(o, "date", r->date[0] ? json_string(r->date) : json_null()));
+        TRY(json_object_set_new(o, "date_inferred", json_boolean(r->date_inferred)));
+        TRY(json_object_set_new(o, "issuer", jstr(r->issuer)));
+        TRY(json_object_set_new(o, "subject", jstr(r->subject)));
+        TRY(json_object_set_new(o, "term", jstr(r->term)));
+        TRY(json_object_set_new(o, "mentions", json_integer((json_int_t)r->mentions)));
+        TRY(json_object_set_new(o, "spans", sp));
+        for (size_t k = 0; k < r->mentions; k++) TRY(json_array_append_new(sp, jspan(r->spans[k])));
+        TRY(json_object_set_new(o, "relation", jstr(rel_names[r->relation])));
+    }
+    return a;
+nomem:
+    json_decref(a);
+    return NULL;
+}
+
+static json_t *tasks(const vbi_doc *D)
+{
+    json_t *a = json_array();
+    if (!a) return NULL;
+    for (size_t i = 0; i < D->ntasks; i++) {
+        const vbi_task *t = &D->tasks[i];
+        json_t *o = json_object(), *ps = json_array();
+        if (!o || !ps || json_array_append_new(a, o)) {
+            json_decref(o);
+            json_decref(ps);
+            goto nomem;
+        }
+        TRY(json_object_set_new(o, "assignee", jstr(t->assignee)));
+        TRY(json_object_set_new(o, "action", jstr(t->action)));
+        TRY(json_object_set_new(o, "deadline", t->deadline[0] ? json_string(t->deadline) : json_null()));
+        TRY(json_object_set_new(o, "deadline_raw", jstr(t->deadline_raw)));
+        TRY(json_object_set_new(o, "recurrence", jstr(t->recurrence)));
+        TRY(json_object_set_new(o, "lead", jstr(t->lead)));
+        TRY(json_object_set_new(o, "partners", ps));
+        for (size_t k = 0; k < t->npartners; k++) TRY(json_array_append_new(ps, jstr(t->partners[k])));
+        TRY(json_object_set_new(o, "report_to", jstr(t->report_to)));
+        TRY(json_object_set_new(o, "section", jstr(t->section)));
+        TRY(json_object_set_new(o, "span", jspan(t->span)));
+    }
+    return a;
+nomem:
+    json_decref(a);
+    return NULL;
+}
+
 static json_t *doc_obj(const vanban_result *r, const vbi_doc *D)
 {
     static const char *const fmts[] = {"unknown", "party", "state"};
@@ -152,8 +218,12 @@ static json_t *doc_obj(const vanban_result *r, const vbi_doc *D)
     x = sections(D);
     if (!x) goto nomem;
     TRY(json_object_set_new(o, "sections", x));
-    TRY(json_object_set_new(o, "references", json_array()));
-    TRY(json_object_set_new(o, "tasks", json_array()));
+    x = references(D);
+    if (!x) goto nomem;
+    TRY(json_object_set_new(o, "references", x));
+    x = tasks(D);
+    if (!x) goto nomem;
+    TRY(json_object_set_new(o, "tasks", x));
     x = str_list(D->recipients, D->nrecipients, &rspans);
     if (!x) goto nomem;
     TRY(json_object_set_new(o, "recipients", x));

@@ -39,10 +39,25 @@ static const char *const rule_names[R__COUNT] = {
     [R_BODY_ISSUER] = "body_issuer",
     [R_SELF_TYPE] = "self_type",
     [R_PAGE_FURNITURE] = "page_furniture",
+    [R_REF_CITE] = "ref_cite",
+    [R_REF_TAIL] = "ref_tail",
+    [R_REF_BEFORE] = "ref_before",
+    [R_REF_CLAUSE] = "ref_clause",
+    [R_REF_NEAR] = "ref_near",
+    [R_TASK_SECTION] = "task_section",
+    [R_TASK_ASSIGNEE] = "task_assignee",
+    [R_TASK_REQUEST] = "task_request",
+    [R_TASK_LEAD] = "task_lead",
+    [R_TASK_VERB] = "task_verb",
+    [R_TASK_PARTNERS] = "task_partners",
+    [R_TASK_REPORT] = "task_report",
+    [R_TASK_DEADLINE] = "task_deadline",
+    [R_TASK_RECUR] = "task_recur",
 };
 
 /* Files that make up a model, in load order. */
-static const char *const model_files[] = {"doctypes.tsv", "header.pcre", "body.pcre"};
+static const char *const model_files[] = {"doctypes.tsv", "header.pcre", "body.pcre",
+                                          "refs.pcre"};
 
 static void set_err(vanban_error *err, int code, const char *file, int line, size_t off,
                     const char *fmt, ...)

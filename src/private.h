@@ -77,6 +77,21 @@ typedef enum {
     R_BODY_ISSUER,
     R_SELF_TYPE,
     R_PAGE_FURNITURE,
+    /* refs.pcre (references and tasks) */
+    R_REF_CITE,
+    R_REF_TAIL,
+    R_REF_BEFORE,
+    R_REF_CLAUSE,
+    R_REF_NEAR,
+    R_TASK_SECTION,
+    R_TASK_ASSIGNEE,
+    R_TASK_REQUEST,
+    R_TASK_LEAD,
+    R_TASK_VERB,
+    R_TASK_PARTNERS,
+    R_TASK_REPORT,
+    R_TASK_DEADLINE,
+    R_TASK_RECUR,
     R__COUNT
 } vbi_rule_id;
 
@@ -196,6 +211,10 @@ typedef struct {
     bool has_signature;
     vbi_str sig_marker, sig_authority, sig_title, sig_name;
     vbi_span sig_span;
+    struct vbi_ref *refs; /* references (refs.c) */
+    size_t nrefs;
+    struct vbi_task *tasks; /* tasks (tasks.c) */
+    size_t ntasks;
 } vbi_doc;
 
 struct vanban_result {
@@ -258,6 +277,72 @@ int vbi_add_correction(vanban_parser *p, vbi_span span, const char *from, size_t
 
 /* segment.c */
 int vbi_segment(vanban_parser *p);
+
+/* ---- references and tasks (refs.c, tasks.c) ------------------------------
+   segment.c hands one document to the extractors as a view: its header lines
+   and its content paragraphs (wrapped lines already grouped).  Everything the
+   extractors allocate lives in the result arena. */
+typedef struct {
+    size_t first, last; /* lines of one paragraph (blank lines inside are skipped) */
+} vbi_para;
+
+typedef struct {
+    vanban_parser *p;
+    vbi_arena *arena;             /* result arena */
+    const char *t;                /* normalized text */
+    const vbi_line *L;            /* lines */
+    const unsigned char *soft;    /* soft blank lines of a hard-wrapped text */
+    size_t hstart, hend;          /* header lines [hstart, hend) */
+    const vbi_para *P;            /* content paragraphs */
+    size_t np;
+} vbi_docview;
+
+enum { VBI_REL_NONE, VBI_REL_CANCU, VBI_REL_SUADOI, VBI_REL_THAYTHE, VBI_REL_BAIBO,
+       VBI_REL_HUONGDAN, VBI_REL_THUCHIEN, VBI_REL_OTHER };
+
+typedef struct vbi_ref {
+    const char *type;   /* canonical type name (model-owned) */
+    char *number;       /* "12-CT/TW", "145/2020/NĐ-CP"; NULL for a law cited by name */
+    char *name;         /* name of a law ("Luật Doanh nghiệp") or NULL */
+    char date[11];      /* YYYY-MM-DD or "" */
+    bool date_inferred; /* the year was not written: taken from the context */
+    char *issuer, *subject, *term;
+    int relation;       /* VBI_REL_* */
+    size_t mentions;
+    vbi_span *spans;    /* one per mention */
+} vbi_ref;
+
+typedef struct vbi_task {
+    char *assignee, *action, *lead, *report_to, *section;
+    char **partners; /* NULL-terminated */
+    size_t npartners;
+    char deadline[11];  /* YYYY-MM-DD or "" */
+    char *deadline_raw; /* the phrase the deadline comes from */
+    char *recurrence;   /* "hằng năm", "định kỳ" ... or NULL */
+    vbi_span span;
+} vbi_task;
+
+/* Joined text of a document: lines of a paragraph joined by one space,
+   paragraphs separated by '\n'; map[i] is the normalized offset of byte i. */
+typedef struct {
+    vbi_buf b;
+    uint32_t *map;
+    size_t mcap;
+} vbi_jtext;
+
+int vbi_jtext_add(vbi_jtext *j, const char *t, size_t off, size_t len);
+int vbi_jtext_sep(vbi_jtext *j, char c);
+void vbi_jtext_free(vbi_jtext *j);
+/* Original-input span of joined bytes [s, e). */
+vbi_span vbi_jtext_span(const vbi_jtext *j, const vanban_parser *p, size_t s, size_t e);
+/* Parse a date ("05/01/2022", "01-10-1997", "14 tháng 12 năm 2020", "12 tháng
+   Năm", "12 tháng 5") into out; *has_year says whether a year was written.
+   Returns false when it is not a valid date (a year-less date gets year 0). */
+bool vbi_parse_date(const char *s, size_t n, int *y, int *m, int *d, bool *has_year);
+void vbi_format_date(char out[11], int y, int m, int d);
+
+int vbi_extract_refs(const vbi_docview *v, vbi_doc *D);
+int vbi_extract_tasks(const vbi_docview *v, vbi_doc *D);
 
 /* regex helpers (model.c) */
 int vbi_match(vanban_parser *p, vbi_rule_id r, const char *s, size_t n, size_t start);

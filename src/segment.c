@@ -772,9 +772,7 @@ static int parse_addressees(seg *S, vbi_doc *D, size_t k, size_t end, size_t *ne
 
 /* ---- paragraphs and sections ------------------------------------------- */
 
-typedef struct {
-    size_t first, last; /* lines */
-} para;
+typedef vbi_para para; /* lines first..last (private.h) */
 
 static bool breaks_before(seg *S, size_t b)
 {
@@ -1149,6 +1147,12 @@ static int parse_doc(seg *S, vbi_doc *D, size_t start, size_t end, size_t *next)
                     D->type_span = mkspan(S, a, b - a);
                 }
             }
+    }
+    /* references and tasks (refs.c, tasks.c) */
+    if (!rc) {
+        vbi_docview v = {S->p, &S->r->arena, S->t, S->L, S->soft, start, hend, P, np};
+        rc = vbi_extract_refs(&v, D);
+        if (!rc) rc = vbi_extract_tasks(&v, D);
     }
     free(P);
     if (rc) return rc;

@@ -116,6 +116,20 @@ def main():
                 if unicodedata.normalize('NFC', got) != unicodedata.normalize('NFC', c['from']):
                     errors.append('%s: correction span %s holds %r, not %r' % (what, c['span'], got, c['from']))
             check_sections(raw, d['sections'], d['span'], what, errors)
+            for ref in d['references']:
+                lead = re.match(r'\d+', ref['number'] or '')
+                for rs in ref['spans']:
+                    text = unicodedata.normalize('NFC', raw[rs[0]:rs[1]].decode('utf-8', 'replace'))
+                    if lead and lead.group(0) not in text:
+                        errors.append('%s: reference %s span %s holds %r' % (what, ref['number'], rs, text[:80]))
+            for task in d['tasks']:
+                # the assignee may come from the lead-in of a list ("… yêu cầu
+                # X làm tốt các nhiệm vụ sau:"), so only the item is spanned
+                ts, te = task['span']
+                if not (d['span'][0] <= ts < te <= d['span'][1]):
+                    errors.append('%s: task span %s outside the document' % (what, task['span']))
+                elif task['action'] and not subsequence(words(task['action'])[:3], words(raw[ts:te].decode('utf-8', 'replace'))):
+                    errors.append('%s: task span %s does not hold its action' % (what, task['span']))
     for e in errors:
         print(e)
     print('%d files, %d problems' % (len(files), len(errors)))

@@ -9,6 +9,14 @@ many.  List fields (addressees, recipients) count a document right when the
 whole list is right; sections are scored as the share of (level, label, title)
 nodes found.  --strict GLOB fails (exit 1) if any field of a matching file is
 wrong; --min fails if the overall score is lower.
+
+References and tasks are scored apart from the fields above, as precision,
+recall and F1 over the corpus: a reference is keyed by type + number (type +
+name for a law cited by name) and scored on the key, the key + date and the
+key + issuer; a task on its assignee and on assignee + deadline (date and
+recurrence).  For --strict files every gold reference must come out with the
+same type, number, name, date, issuer, term and mentions, with no extra one,
+and every gold task with the same assignee, deadline and recurrence.
 """
 import fnmatch
 import json
@@ -52,6 +60,91 @@ def flat_sections(secs, out=None):
     return out
 
 
+REF_STRICT = ('type', 'number', 'name', 'date', 'issuer', 'term', 'mentions')
+TASK_STRICT = ('assignee', 'deadline', 'recurrence')
+
+
+def ref_key(r):
+    return (r.get('type'), r.get('number') if r.get('number') else norm(r.get('name')))
+
+
+def task_assignee(t):
+    return norm(t.get('assignee') or '').rstrip(' ,;.:')
+
+
+class PRF:
+    def __init__(self):
+        self.tp = self.nout = self.ngold = 0
+
+    def add(self, gold_items, out_items):
+        rest = list(out_items)
+        for g in gold_items:
+            if g in rest:
+                rest.remove(g)
+                self.tp += 1
+        self.ngold += len(gold_items)
+        self.nout += len(out_items)
+
+    def row(self):
+        p = self.tp / self.nout if self.nout else 1.0
+        r = self.tp / self.ngold if self.ngold else 1.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        return p, r, f
+
+
+def score_refs_tasks(g, o, prf, bad, i):
+    """Add one document's references and tasks to the scores; note mismatches."""
+    if 'references' in g:
+        gr, orf = g['references'], o.get('references') or []
+        gk = [ref_key(r) for r in gr]
+        ok = [ref_key(r) for r in orf]
+        prf['references: type+number'].add(gk, ok)
+        prf['references: date'].add([(ref_key(r), r.get('date')) for r in gr],
+                                    [(ref_key(r), r.get('date')) for r in orf])
+        prf['references: issuer'].add([(ref_key(r), norm(r.get('issuer'))) for r in gr],
+                                      [(ref_key(r), norm(r.get('issuer'))) for r in orf])
+        prf['references: relation'].add([(ref_key(r), r.get('relation')) for r in gr],
+                                        [(ref_key(r), r.get('relation')) for r in orf])
+        byk = {ref_key(r): r for r in orf}
+        for r in gr:
+            x = byk.get(ref_key(r))
+            if x is None:
+                bad.append('doc %d reference missing: %s' % (i, json.dumps(r, ensure_ascii=False)))
+                continue
+            diff = [k for k in REF_STRICT if norm(r.get(k)) != norm(x.get(k))]
+            if diff:
+                bad.append('doc %d reference %s: %s expected %s got %s' % (
+                    i, ref_key(r), ','.join(diff), json.dumps([r.get(k) for k in diff], ensure_ascii=False),
+                    json.dumps([x.get(k) for k in diff], ensure_ascii=False)))
+        for k in set(ok) - set(gk):
+            bad.append('doc %d reference extra: %s' % (i, json.dumps(k, ensure_ascii=False)))
+    if 'tasks' in g:
+        gt, ot = g['tasks'], o.get('tasks') or []
+        prf['tasks: assignee'].add([task_assignee(t) for t in gt], [task_assignee(t) for t in ot])
+        dl = lambda t: (task_assignee(t), t.get('deadline'), norm(t.get('recurrence')))
+        prf['tasks: assignee+deadline'].add([dl(t) for t in gt], [dl(t) for t in ot])
+        rep = lambda t: (task_assignee(t), norm(t.get('report_to')))
+        prf['tasks: report_to'].add([rep(t) for t in gt], [rep(t) for t in ot])
+        led = lambda t: (task_assignee(t), norm(t.get('lead')))
+        prf['tasks: lead'].add([led(t) for t in gt], [led(t) for t in ot])
+        sec = lambda t: (task_assignee(t), t.get('section'))
+        prf['tasks: section'].add([sec(t) for t in gt], [sec(t) for t in ot])
+        rest = [tuple(norm(t.get(k)) if k != 'assignee' else task_assignee(t) for k in TASK_STRICT) for t in ot]
+        for t in gt:
+            key = tuple(norm(t.get(k)) if k != 'assignee' else task_assignee(t) for k in TASK_STRICT)
+            if key in rest:
+                rest.remove(key)
+            else:
+                bad.append('doc %d task missing: %s' % (i, json.dumps(key, ensure_ascii=False)))
+        for key in rest:
+            bad.append('doc %d task extra: %s' % (i, json.dumps(key, ensure_ascii=False)))
+
+
+PRF_ROWS = ('references: type+number', 'references: date', 'references: issuer',
+            'references: relation', 'tasks: assignee', 'tasks: assignee+deadline', 'tasks: report_to',
+            'tasks: lead', 'tasks: section')
+
+
 def run(vanban, path):
     p = subprocess.run([vanban, 'parse', '--compact', path], capture_output=True)
     if p.returncode != 0:
@@ -75,6 +168,7 @@ def main():
     sec_found = sec_total = sec_extra = 0
     docs_right = docs_total = 0
     strict_fail = []
+    prf = {k: PRF() for k in PRF_ROWS}
     for name in names:
         gold = json.load(open(os.path.join(corpus, name + '.expected.json'), encoding='utf-8'))
         out = run(vanban, os.path.join(corpus, name + '.txt'))
@@ -107,6 +201,7 @@ def main():
             sec_extra += len(rest)
             for node in rest:
                 bad.append('doc %d section extra: %s' % (i, json.dumps(node, ensure_ascii=False)[:300]))
+            score_refs_tasks(g, o, prf, bad, i)
         if bad and strict and fnmatch.fnmatch(name, strict):
             strict_fail.append(name)
         if verbose and bad:
@@ -133,6 +228,19 @@ def main():
             print('%-22s %6d %6d %7.1f%%' % (k, r, t, 100.0 * r / t if t else 100))
         print('%-22s %6d %6d  P %.1f%% R %.1f%%' % ('sections (nodes)', sec_found, sec_total, 100 * sec_p, 100 * sec_r))
         print('%-22s %6d %6d %7.1f%%' % ('all fields', all_right, all_total, 100 * overall))
+    if markdown:
+        print()
+        print('| references, tasks | P | R | F1 |')
+        print('|---|---:|---:|---:|')
+        for k in PRF_ROWS:
+            print('| %s | %.1f%% | %.1f%% | %.1f%% |' % ((k,) + tuple(100 * x for x in prf[k].row())))
+    else:
+        print()
+        print('%-26s %7s %7s %7s %5s %5s %5s' % ('references, tasks', 'P', 'R', 'F1', 'tp', 'out', 'gold'))
+        for k in PRF_ROWS:
+            p_, r_, f_ = prf[k].row()
+            print('%-26s %6.1f%% %6.1f%% %6.1f%% %5d %5d %5d' % (k, 100 * p_, 100 * r_, 100 * f_,
+                                                             prf[k].tp, prf[k].nout, prf[k].ngold))
     status = 0
     if strict_fail:
         print('strict: fields wrong in %s' % ', '.join(strict_fail))

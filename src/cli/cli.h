@@ -60,5 +60,7 @@ int cli_load_model(const cli_common *c, vanban_model **model);
 
 /* Commands: each returns the exit status. */
 int cmd_parse(int argc, char **argv);
+int cmd_link(int argc, char **argv);  /* link.c */
+int cmd_graph(int argc, char **argv); /* link.c */
 
 #endif

@@ -6,6 +6,8 @@
 
 static const char usage[] =
     "usage: vanban parse [options] FILE...   (FILE '-' reads standard input)\n"
+    "       vanban link [options] FILE...    (references resolved across the files)\n"
+    "       vanban graph [options] [--dot] FILE...  (citation graph: JSON or DOT)\n"
     "       vanban --version | --help\n"
     "\n"
     "Reads Vietnamese administrative documents (OCR text) and prints one JSON\n"
@@ -29,6 +31,8 @@ static const struct {
     int (*run)(int argc, char **argv);
 } commands[] = {
     {"parse", cmd_parse},
+    {"link", cmd_link},
+    {"graph", cmd_graph},
 };
 
 int main(int argc, char **argv)

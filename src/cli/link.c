@@ -1,0 +1,426 @@
+/* link.c - "vanban link" and "vanban graph": references across a batch.
+ *
+ * Every FILE is parsed; each document gets an id "FILE#N" (N from 1).  A
+ * reference is linked to the batch document with the same type and number.
+ * A document without a number whose type, issuer and subject match what other
+ * documents of the batch cite takes the cited number and date, marked
+ * inferred.  "link" prints the parsed files with "id", "links_to" on each
+ * reference and the inferred numbers; "graph" prints the citation graph as
+ * JSON or (--dot) Graphviz DOT, documents outside the batch drawn dashed.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "cli.h"
+
+typedef struct {
+    json_t *doc;   /* borrowed from the file's JSON */
+    char *id;
+    const char *path;
+} bdoc;
+
+typedef struct {
+    json_t *files; /* array of parse results */
+    bdoc *v;
+    size_t n, cap;
+} batch;
+
+static char *fold(const char *s)
+{
+    if (!s) return NULL;
+    utf8proc_uint8_t *out = NULL;
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, 0, &out,
+                                      UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+                                          UTF8PROC_CASEFOLD);
+    if (n < 0) return NULL;
+    return (char *)out;
+}
+
+/* "12 - CT/TW" -> "12-CT/TW" (spaces out). */
+static void squeeze(const char *s, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (; s && *s && k + 1 < cap; s++)
+        if (*s != ' ') out[k++] = *s;
+    out[k] = 0;
+}
+
+static const char *sget(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static const char *doc_type(json_t *d) { return sget(json_object_get(d, "type"), "name"); }
+static const char *doc_number(json_t *d) { return sget(json_object_get(d, "number"), "raw"); }
+
+/* Words of a subject, folded, without a leading "về" / "về việc". */
+static size_t words(const char *s, char w[][32], size_t max)
+{
+    size_t n = 0;
+    while (s && *s && n < max) {
+        while (*s == ' ' || *s == ',' || *s == '.' || *s == ';') s++;
+        if (!*s) break;
+        size_t k = 0;
+        while (*s && *s != ' ' && *s != ',' && *s != '.' && *s != ';') {
+            if (k + 1 < 32) w[n][k++] = *s;
+            s++;
+        }
+        w[n][k] = 0;
+        if (n == 0 && !strcmp(w[0], "về")) continue;
+        if (n == 0 && !strcmp(w[0], "việc")) continue;
+        n++;
+    }
+    return n;
+}
+
+/* Share of the shorter subject's words found in the other. */
+static double subject_overlap(const char *a, const char *b)
+{
+    char *fa = fold(a), *fb = fold(b);
+    static char wa[96][32], wb[96][32];
+    double r = 0;
+    if (fa && fb) {
+        size_t na = words(fa, wa, 96), nb = words(fb, wb, 96), hit = 0;
+        size_t ns = na < nb ? na : nb;
+        char(*sh)[32] = na < nb ? wa : wb, (*lo)[32] = na < nb ? wb : wa;
+        size_t nl = na < nb ? nb : na;
+        for (size_t i = 0; i < ns; i++)
+            for (size_t j = 0; j < nl; j++)
+                if (!strcmp(sh[i], lo[j])) { hit++; break; }
+        r = ns >= 4 ? (double)hit / (double)ns : 0;
+    }
+    free(fa);
+    free(fb);
+    return r;
+}
+
+/* Same body: one folded name starts with the other at a word boundary. */
+static bool same_issuer(const char *a, const char *b)
+{
+    char *fa = fold(a), *fb = fold(b);
+    bool ok = false;
+    if (fa && fb) {
+        size_t la = strlen(fa), lb = strlen(fb), l = la < lb ? la : lb;
+        ok = l > 0 && !strncmp(fa, fb, l) && (la == lb || (la > lb ? fa[l] : fb[l]) == ' ');
+    }
+    free(fa);
+    free(fb);
+    return ok;
+}
+
+static int load(batch *B, const vanban_model *model, const cli_common *c, const char *path)
+{
+    vanban_options opt = c->opt;
+    opt.source_path = path;
+    vanban_parser *p;
+    int rc = vanban_parser_new(model, &opt, &p), ret = 0;
+    if (rc) {
+        fprintf(stderr, "vanban: %s\n", vanban_strerror(rc));
+        return 2;
+    }
+    ret = cli_feed_file(p, path, &c->fm, &rc);
+    vanban_result *r = NULL;
+    if (!ret && !rc) rc = vanban_parser_finish(p, &r);
+    if (!ret && rc) ret = cli_report_finish(p, path, rc, &opt);
+    obuf o = {0};
+    if (r && !ret) {
+        if (vanban_result_write_json(r, 0, obuf_write, &o)) ret = 2;
+        json_error_t je;
+        json_t *j = ret ? NULL : json_loadb(o.p, o.len, 0, &je);
+        if (!j) ret = 2;
+        else {
+            json_array_append_new(B->files, j);
+            json_t *docs = json_object_get(j, "documents");
+            for (size_t i = 0; i < json_array_size(docs); i++) {
+                if (B->n == B->cap) {
+                    size_t cap = B->cap ? B->cap * 2 : 16;
+                    bdoc *v = realloc(B->v, cap * sizeof *v);
+                    if (!v) { ret = 2; break; }
+                    B->v = v;
+                    B->cap = cap;
+                }
+                bdoc *d = &B->v[B->n];
+                d->doc = json_array_get(docs, i);
+                d->path = sget(json_object_get(j, "source"), "path");
+                size_t l = strlen(path) + 24;
+                d->id = malloc(l);
+                if (!d->id) { ret = 2; break; }
+                snprintf(d->id, l, "%s#%zu", path, i + 1);
+                json_object_set_new(d->doc, "id", json_string(d->id));
+                B->n++;
+            }
+        }
+    }
+    free(o.p);
+    vanban_result_free(r);
+    vanban_parser_free(p);
+    return ret;
+}
+
+/* Fill in the number and date of documents that lack one from the citations
+   of the other documents of the batch. */
+static void infer_numbers(batch *B)
+{
+    for (size_t i = 0; i < B->n; i++) {
+        json_t *d = B->v[i].doc;
+        if (doc_number(d) || !doc_type(d)) continue;
+        const char *iss = sget(json_object_get(d, "issuer"), "name");
+        const char *subj = sget(d, "subject");
+        const char *num = NULL, *date = NULL;
+        for (size_t k = 0; k < B->n && !num; k++) {
+            if (k == i) continue;
+            json_t *refs = json_object_get(B->v[k].doc, "references");
+            for (size_t r = 0; r < json_array_size(refs) && !num; r++) {
+                json_t *x = json_array_get(refs, r);
+                const char *t = sget(x, "type"), *n = sget(x, "number");
+                if (!t || !n || strcmp(t, doc_type(d))) continue;
+                if (!iss || !sget(x, "issuer") || !same_issuer(iss, sget(x, "issuer"))) continue;
+                if (!subj || !sget(x, "subject") || subject_overlap(subj, sget(x, "subject")) < 0.8)
+                    continue;
+                num = n;
+                date = sget(x, "date");
+            }
+        }
+        if (!num) continue;
+        json_t *no = json_object();
+        json_object_set_new(no, "raw", json_string(num));
+        json_object_set_new(no, "inferred", json_true());
+        json_object_set_new(d, "number", no);
+        if (date && json_is_null(json_object_get(d, "date"))) {
+            json_object_set_new(d, "date", json_string(date));
+            json_object_set_new(d, "date_inferred", json_true());
+        }
+    }
+}
+
+/* The batch document a reference stands for, or NULL. */
+static const bdoc *target(const batch *B, size_t self, json_t *ref)
+{
+    const char *t = sget(ref, "type"), *n = sget(ref, "number");
+    if (!t || !n) return NULL;
+    char a[128], b[128];
+    squeeze(n, a, sizeof a);
+    for (size_t i = 0; i < B->n; i++) {
+        if (i == self) continue;
+        const char *dt = doc_type(B->v[i].doc), *dn = doc_number(B->v[i].doc);
+        if (!dt || !dn || strcmp(dt, t)) continue;
+        squeeze(dn, b, sizeof b);
+        if (!strcmp(a, b)) return &B->v[i];
+    }
+    return NULL;
+}
+
+static void link_all(batch *B)
+{
+    infer_numbers(B);
+    for (size_t i = 0; i < B->n; i++) {
+        json_t *refs = json_object_get(B->v[i].doc, "references");
+        for (size_t r = 0; r < json_array_size(refs); r++) {
+            json_t *x = json_array_get(refs, r);
+            const bdoc *d = target(B, i, x);
+            json_object_set_new(x, "links_to", d ? json_string(d->id) : json_null());
+        }
+    }
+}
+
+static int start(int argc, char **argv, const char *cmd, cli_common *c, int *first, bool *dot)
+{
+    cli_common_init(c);
+    *first = argc;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) { *first = i + 1; break; }
+        if (a[0] != '-' || !strcmp(a, "-")) { *first = i; break; }
+        if (dot && !strcmp(a, "--dot")) { *dot = true; continue; }
+        int k = cli_common_option(c, argc, argv, &i);
+        if (k < 0) return 2;
+        if (k == 0) {
+            fprintf(stderr, "vanban: %s: unknown option '%s' (see vanban --help)\n", cmd, a);
+            return 2;
+        }
+    }
+    if (*first >= argc) {
+        fprintf(stderr, "vanban: %s: no input file (see vanban --help)\n", cmd);
+        return 2;
+    }
+    return 0;
+}
+
+static int run_batch(int argc, char **argv, const cli_common *c, int first, batch *B)
+{
+    vanban_model *model;
+    if (cli_load_model(c, &model)) return 2;
+    B->files = json_array();
+    int status = B->files ? 0 : 2;
+    for (int i = first; i < argc && B->files; i++) {
+        int s = load(B, model, c, argv[i]);
+        if (s > status) status = s;
+    }
+    vanban_model_free(model);
+    if (B->files) link_all(B);
+    return status;
+}
+
+static void free_batch(batch *B)
+{
+    for (size_t i = 0; i < B->n; i++) free(B->v[i].id);
+    free(B->v);
+    json_decref(B->files);
+}
+
+static int emit_json(const cli_common *c, json_t *root)
+{
+    size_t flags = (c->jflags & VANBAN_JSON_PRETTY) ? JSON_INDENT(2) : JSON_COMPACT;
+    char *s = json_dumps(root, flags | JSON_REAL_PRECISION(3));
+    if (!s) return 2;
+    size_t n = strlen(s);
+    char *t = realloc(s, n + 2);
+    if (!t) { free(s); return 2; }
+    t[n] = '\n';
+    t[n + 1] = 0;
+    int e = cli_emit(c->outpath, t, n + 1);
+    free(t);
+    return e;
+}
+
+int cmd_link(int argc, char **argv)
+{
+    cli_common c;
+    int first;
+    if (start(argc, argv, "link", &c, &first, NULL)) return 2;
+    batch B = {0};
+    int status = run_batch(argc, argv, &c, first, &B);
+    json_t *root = json_object();
+    json_object_set_new(root, "schema", json_string("vanban-batch/1"));
+    json_object_set(root, "files", B.files);
+    int e = emit_json(&c, root);
+    json_decref(root);
+    free_batch(&B);
+    return e > status ? e : status;
+}
+
+/* ---- graph -------------------------------------------------------------- */
+
+static char *ext_id(json_t *ref)
+{
+    const char *t = sget(ref, "type"), *n = sget(ref, "number"), *nm = sget(ref, "name");
+    char buf[512];
+    if (n) snprintf(buf, sizeof buf, "%s %s", t ? t : "?", n);
+    else snprintf(buf, sizeof buf, "%s", nm ? nm : (t ? t : "?"));
+    return strdup(buf);
+}
+
+static void dot_str(obuf *o, const char *s)
+{
+    obuf_write("\"", 1, o);
+    for (; s && *s; s++) {
+        if (*s == '"' || *s == '\\') obuf_write("\\", 1, o);
+        obuf_write(s, 1, o);
+    }
+    obuf_write("\"", 1, o);
+}
+
+static char *doc_label(json_t *d)
+{
+    const char *t = doc_type(d), *n = doc_number(d);
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s %s", t ? t : "Văn bản", n ? n : "(không số)");
+    return strdup(buf);
+}
+
+int cmd_graph(int argc, char **argv)
+{
+    cli_common c;
+    int first;
+    bool dot = false;
+    if (start(argc, argv, "graph", &c, &first, &dot)) return 2;
+    batch B = {0};
+    int status = run_batch(argc, argv, &c, first, &B);
+    json_t *nodes = json_array(), *edges = json_array(), *ext = json_object();
+    for (size_t i = 0; i < B.n; i++) {
+        json_t *d = B.v[i].doc, *nd = json_object();
+        char *label = doc_label(d);
+        json_object_set_new(nd, "id", json_string(B.v[i].id));
+        json_object_set_new(nd, "label", json_string(label ? label : ""));
+        json_object_set_new(nd, "in_batch", json_true());
+        json_object_set_new(nd, "inferred",
+                            json_boolean(json_is_true(json_object_get(json_object_get(d, "number"), "inferred"))));
+        json_array_append_new(nodes, nd);
+        free(label);
+    }
+    for (size_t i = 0; i < B.n; i++) {
+        json_t *refs = json_object_get(B.v[i].doc, "references");
+        for (size_t r = 0; r < json_array_size(refs); r++) {
+            json_t *x = json_array_get(refs, r), *e = json_object();
+            const char *to = sget(x, "links_to");
+            char *eid = to ? NULL : ext_id(x);
+            if (!to && eid && !json_object_get(ext, eid)) {
+                json_t *nd = json_object();
+                json_object_set_new(nd, "id", json_string(eid));
+                json_object_set_new(nd, "label", json_string(eid));
+                json_object_set_new(nd, "in_batch", json_false());
+                json_object_set_new(nd, "inferred", json_false());
+                json_object_set_new(ext, eid, json_true());
+                json_array_append_new(nodes, nd);
+            }
+            json_object_set_new(e, "from", json_string(B.v[i].id));
+            json_object_set_new(e, "to", json_string(to ? to : eid ? eid : "?"));
+            json_object_set(e, "mentions", json_object_get(x, "mentions"));
+            json_object_set(e, "relation", json_object_get(x, "relation"));
+            json_array_append_new(edges, e);
+            free(eid);
+        }
+    }
+    int e;
+    if (!dot) {
+        json_t *root = json_object();
+        json_object_set_new(root, "schema", json_string("vanban-graph/1"));
+        json_object_set(root, "nodes", nodes);
+        json_object_set(root, "edges", edges);
+        e = emit_json(&c, root);
+        json_decref(root);
+    } else {
+        obuf o = {0};
+        const char *head = "digraph vanban {\n  rankdir=LR;\n  node [fontname=\"sans\"];\n";
+        obuf_write(head, strlen(head), &o);
+        for (size_t i = 0; i < json_array_size(nodes); i++) {
+            json_t *nd = json_array_get(nodes, i);
+            bool in = json_is_true(json_object_get(nd, "in_batch"));
+            obuf_write("  ", 2, &o);
+            dot_str(&o, sget(nd, "id"));
+            obuf_write(" [label=", 8, &o);
+            dot_str(&o, sget(nd, "label"));
+            const char *st = in ? (json_is_true(json_object_get(nd, "inferred"))
+                                       ? ", shape=box, style=\"bold,dashed\"];\n"
+                                       : ", shape=box, style=bold];\n")
+                                : ", shape=ellipse, style=dashed, color=gray40];\n";
+            obuf_write(st, strlen(st), &o);
+        }
+        for (size_t i = 0; i < json_array_size(edges); i++) {
+            json_t *ed = json_array_get(edges, i);
+            obuf_write("  ", 2, &o);
+            dot_str(&o, sget(ed, "from"));
+            obuf_write(" -> ", 4, &o);
+            dot_str(&o, sget(ed, "to"));
+            char buf[64];
+            const char *rel = sget(ed, "relation");
+            obuf_write(" [label=", 8, &o);
+            snprintf(buf, sizeof buf, "%s×%lld", rel ? rel : "",
+                     (long long)json_integer_value(json_object_get(ed, "mentions")));
+            dot_str(&o, buf);
+            obuf_write("];\n", 3, &o);
+        }
+        obuf_write("}\n", 2, &o);
+        e = o.p ? cli_emit(c.outpath, o.p, o.len) : 2;
+        free(o.p);
+    }
+    json_decref(nodes);
+    json_decref(edges);
+    json_decref(ext);
+    free_batch(&B);
+    return e > status ? e : status;
+}

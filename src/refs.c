@@ -1,0 +1,587 @@
+/* refs.c - references: citations of other documents, aggregated per document.
+ *
+ * The document's header lines and content paragraphs are joined into one text
+ * (vbi_jtext) whose bytes map back to the normalized text, and from there to
+ * the original input.  One left-to-right scan with the ref_cite rule finds
+ * every citation; the ref_tail rule, anchored at its end, reads the date, the
+ * issuer, the Party term and the subject; ref_before reads a date and issuer
+ * written before it ("Ngày 05 tháng 01 năm 2022, Ban Bí thư ban hành …").
+ * Short forms ("Chỉ thị 12", "Quy chế 272") are resolved to a full citation of
+ * the same document afterwards, and mentions are aggregated by type + number
+ * (or type + name for laws).  Work is linear in the text: every rule runs over
+ * a bounded window or from the end of the previous citation.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "private.h"
+
+#define BEFORE_WINDOW 320 /* bytes looked at before a citation */
+
+/* ---- joined text ---------------------------------------------------------- */
+
+static int jt_reserve(vbi_jtext *j, size_t add)
+{
+    if (vbi_buf_reserve(&j->b, add)) return VANBAN_ENOMEM;
+    if (j->b.len + add > j->mcap) {
+        size_t cap = j->mcap ? j->mcap : 1024;
+        while (cap < j->b.len + add) cap *= 2;
+        uint32_t *m = realloc(j->map, cap * sizeof *m);
+        if (!m) return VANBAN_ENOMEM;
+        j->map = m;
+        j->mcap = cap;
+    }
+    return 0;
+}
+
+int vbi_jtext_add(vbi_jtext *j, const char *t, size_t off, size_t len)
+{
+    while (len && t[off] == ' ') { off++; len--; }
+    while (len && t[off + len - 1] == ' ') len--;
+    if (!len) return 0;
+    if (jt_reserve(j, len)) return VANBAN_ENOMEM;
+    memcpy(j->b.p + j->b.len, t + off, len);
+    for (size_t k = 0; k < len; k++) j->map[j->b.len + k] = (uint32_t)(off + k);
+    j->b.len += len;
+    return 0;
+}
+
+int vbi_jtext_sep(vbi_jtext *j, char c)
+{
+    if (!j->b.len || j->b.p[j->b.len - 1] == '\n') return 0;
+    if (c == ' ' && j->b.p[j->b.len - 1] == ' ') return 0;
+    if (j->b.p[j->b.len - 1] == ' ') j->b.len--; /* '\n' replaces a pending space */
+    if (jt_reserve(j, 1)) return VANBAN_ENOMEM;
+    j->map[j->b.len] = j->b.len ? j->map[j->b.len - 1] : 0;
+    j->b.p[j->b.len++] = c;
+    return 0;
+}
+
+void vbi_jtext_free(vbi_jtext *j)
+{
+    vbi_buf_free(&j->b);
+    free(j->map);
+    j->map = NULL;
+    j->mcap = 0;
+}
+
+vbi_span vbi_jtext_span(const vbi_jtext *j, const vanban_parser *p, size_t s, size_t e)
+{
+    vbi_span sp = {VBI_NONE, VBI_NONE};
+    while (s < e && (j->b.p[s] == ' ' || j->b.p[s] == '\n')) s++;
+    while (e > s && (j->b.p[e - 1] == ' ' || j->b.p[e - 1] == '\n')) e--;
+    if (e <= s) return sp;
+    sp.s = p->ms[j->map[s]];
+    sp.e = p->me[j->map[e - 1]];
+    return sp;
+}
+
+/* ---- dates ---------------------------------------------------------------- */
+
+static const struct {
+    const char *w;
+    int m;
+} month_words[] = {{"Giêng", 1}, {"Chạp", 12}, {"Mười một", 11}, {"Mười Một", 11},
+                   {"Mười hai", 12}, {"Mười Hai", 12}, {"Một", 1}, {"Hai", 2},
+                   {"Ba", 3},      {"Tư", 4},     {"Năm", 5},      {"Sáu", 6},
+                   {"Bảy", 7},     {"Tám", 8},    {"Chín", 9},     {"Mười", 10}};
+
+static size_t digits(const char *s, size_t n, size_t i, int *v)
+{
+    size_t k = i;
+    *v = 0;
+    while (k < n && k - i < 4 && s[k] >= '0' && s[k] <= '9') *v = *v * 10 + (s[k++] - '0');
+    return k - i;
+}
+
+static size_t skip_sp(const char *s, size_t n, size_t i)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == ',')) i++;
+    return i;
+}
+
+static bool starts(const char *s, size_t n, size_t i, const char *w)
+{
+    size_t l = strlen(w);
+    return n - i >= l && !memcmp(s + i, w, l);
+}
+
+static bool valid(int y, int m, int d)
+{
+    static const int md[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12 || d < 1 || d > md[m - 1]) return false;
+    if (y == 0) return true; /* year not known yet */
+    if (y < 1900 || y > 2100) return false;
+    return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+}
+
+bool vbi_parse_date(const char *s, size_t n, int *y, int *m, int *d, bool *has_year)
+{
+    size_t i = 0, k;
+    *y = *m = *d = 0;
+    *has_year = false;
+    if (!(k = digits(s, n, i, d))) return false;
+    i += k;
+    while (i < n && s[i] == ' ') i++;
+    if (i < n && (s[i] == '/' || s[i] == '-' || s[i] == '.')) {
+        i = i + 1;
+        while (i < n && s[i] == ' ') i++;
+        if (!(k = digits(s, n, i, m))) return false;
+        i += k;
+        while (i < n && s[i] == ' ') i++;
+        if (i >= n || !(s[i] == '/' || s[i] == '-' || s[i] == '.')) return false;
+        i++;
+        while (i < n && s[i] == ' ') i++;
+        if (digits(s, n, i, y) != 4) return false;
+        *has_year = true;
+        return valid(*y, *m, *d);
+    }
+    if (!starts(s, n, i, "tháng")) return false;
+    i = skip_sp(s, n, i + strlen("tháng"));
+    if (!(k = digits(s, n, i, m))) {
+        for (size_t w = 0; w < sizeof month_words / sizeof *month_words && !*m; w++)
+            if (starts(s, n, i, month_words[w].w)) {
+                *m = month_words[w].m;
+                k = strlen(month_words[w].w);
+            }
+        if (!*m) return false;
+    }
+    i = skip_sp(s, n, i + k);
+    if (starts(s, n, i, "năm")) {
+        i = skip_sp(s, n, i + strlen("năm"));
+        if (digits(s, n, i, y) != 4) return false;
+        *has_year = true;
+    }
+    return valid(*y, *m, *d);
+}
+
+void vbi_format_date(char out[11], int y, int m, int d)
+{
+    out[0] = (char)('0' + y / 1000 % 10);
+    out[1] = (char)('0' + y / 100 % 10);
+    out[2] = (char)('0' + y / 10 % 10);
+    out[3] = (char)('0' + y % 10);
+    out[4] = '-';
+    out[5] = (char)('0' + m / 10);
+    out[6] = (char)('0' + m % 10);
+    out[7] = '-';
+    out[8] = (char)('0' + d / 10);
+    out[9] = (char)('0' + d % 10);
+    out[10] = 0;
+}
+
+/* ---- one citation --------------------------------------------------------- */
+
+typedef struct {
+    size_t s, e;          /* the citation in the joined text */
+    size_t sub_s, sub_e;  /* its subject, to tell nested citations */
+    const char *type;
+    char *number, *name;
+    unsigned long lead;   /* leading digits of the number */
+    bool bare;            /* short form without a symbol: "Chỉ thị 12" */
+    int y, m, d;
+    bool has_date, year_written;
+    char *issuer, *subject, *term;
+    int rel;
+    size_t key;           /* index of the aggregated reference */
+} mention;
+
+typedef struct {
+    const vbi_docview *v;
+    vbi_doc *D;
+    vbi_jtext j;
+    mention *mv;
+    size_t n, cap;
+    int doc_year;
+} rstate;
+
+static bool grp(rstate *R, vbi_rule_id r, const char *name, size_t base, size_t *so, size_t *eo)
+{
+    if (!vbi_group(R->v->p, r, name, so, eo)) return false;
+    *so += base;
+    *eo += base;
+    return *eo > *so;
+}
+
+static char *adup(rstate *R, const char *s, size_t n)
+{
+    while (n && (s[0] == ' ' || s[0] == ',')) { s++; n--; }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == ',')) n--;
+    return vbi_arena_strndup(R->v->arena, s, n);
+}
+
+/* "12 CT/TW", "12- KL/TW", "145 / 2020 / NĐ–CP" -> "12-CT/TW", "12-KL/TW",
+   "145/2020/NĐ-CP". */
+static char *norm_number(rstate *R, const char *s, size_t n)
+{
+    char *o = vbi_arena_alloc(R->v->arena, n + 1);
+    if (!o) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == ' ') {
+            if (k && o[k - 1] >= '0' && o[k - 1] <= '9' && i + 1 < n && s[i + 1] != '/' &&
+                s[i + 1] != '-' && (unsigned char)s[i + 1] != 0xE2)
+                o[k++] = '-';
+            continue;
+        }
+        if (c == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
+            (unsigned char)s[i + 2] == 0x93) { /* en dash */
+            o[k++] = '-';
+            i += 2;
+            continue;
+        }
+        o[k++] = (char)c;
+    }
+    o[k] = 0;
+    return o;
+}
+
+static int push(rstate *R, const mention *m)
+{
+    if (R->n == R->cap) {
+        size_t cap = R->cap ? R->cap * 2 : 32;
+        mention *v = realloc(R->mv, cap * sizeof *v);
+        if (!v) return VANBAN_ENOMEM;
+        R->mv = v;
+        R->cap = cap;
+    }
+    R->mv[R->n++] = *m;
+    return 0;
+}
+
+static int rel_of(const char *s, size_t n)
+{
+    /* s is the matched relation phrase, lower or upper case first letter */
+    static const struct {
+        const char *w;
+        int r;
+    } tab[] = {{"ăn cứ", VBI_REL_CANCU},       {"ửa đổi", VBI_REL_SUADOI},
+               {"ổ sung", VBI_REL_SUADOI},     {"hay thế", VBI_REL_THAYTHE},
+               {"ãi bỏ", VBI_REL_BAIBO},       {"ướng dẫn", VBI_REL_HUONGDAN},
+               {"uy định chi tiết", VBI_REL_HUONGDAN}, {"hực hiện", VBI_REL_THUCHIEN},
+               {"riển khai", VBI_REL_THUCHIEN}, {"uán triệt", VBI_REL_THUCHIEN},
+               {"heo đề nghị", VBI_REL_OTHER}, {"ét", VBI_REL_OTHER}};
+    size_t adv;
+    (void)vbi_utf8_decode(s, n, &adv); /* skip the first letter, whatever its case */
+    if (!adv || adv > n) return VBI_REL_NONE;
+    for (size_t i = 0; i < sizeof tab / sizeof *tab; i++) {
+        size_t l = strlen(tab[i].w);
+        if (n - adv >= l && !memcmp(s + adv, tab[i].w, l)) return tab[i].r;
+    }
+    return VBI_REL_NONE;
+}
+
+/* Start of the sentence that holds position s (after '\n', ". ", ": "). */
+static size_t sentence_start(const char *t, size_t s)
+{
+    size_t lim = s > 2000 ? s - 2000 : 0;
+    for (size_t k = s; k > lim; k--) {
+        char c = t[k - 1];
+        if (c == '\n') return k;
+        if ((c == ' ') && k >= 2 && (t[k - 2] == '.' || t[k - 2] == ':')) return k;
+    }
+    return lim;
+}
+
+static size_t char_start(const char *t, size_t i)
+{
+    while (i > 0 && ((unsigned char)t[i] & 0xC0) == 0x80) i--;
+    return i;
+}
+
+static void take_date(rstate *R, mention *m, vbi_rule_id r, const char *name, size_t base)
+{
+    size_t a, b;
+    if (m->has_date || !grp(R, r, name, base, &a, &b)) return;
+    int y, mo, d;
+    bool hy;
+    if (vbi_parse_date(R->j.b.p + a, b - a, &y, &mo, &d, &hy)) {
+        m->y = y;
+        m->m = mo;
+        m->d = d;
+        m->has_date = true;
+        m->year_written = hy;
+    }
+}
+
+static int read_citation(rstate *R, size_t so, size_t eo)
+{
+    const vbi_docview *v = R->v;
+    const char *t = R->j.b.p;
+    mention m;
+    memset(&m, 0, sizeof m);
+    m.s = so;
+    m.e = eo;
+    m.sub_s = m.sub_e = 0;
+    size_t a, b;
+    const vbi_doctype *dt = NULL;
+    if (grp(R, R_REF_CITE, "ltype", 0, &a, &b)) {
+        dt = vbi_doctype_by_name(v->p->model, t + a, b - a);
+        size_t na, nb;
+        if (grp(R, R_REF_CITE, "lname", 0, &na, &nb)) {
+            if (!(m.name = adup(R, t + a, nb - a))) return VANBAN_ENOMEM;
+        }
+        if (grp(R, R_REF_CITE, "lnum", 0, &na, &nb) &&
+            !(m.number = norm_number(R, t + na, nb - na)))
+            return VANBAN_ENOMEM;
+    } else if (grp(R, R_REF_CITE, "type", 0, &a, &b)) {
+        dt = vbi_doctype_by_name(v->p->model, t + a, b - a);
+        size_t na, nb;
+        if (grp(R, R_REF_CITE, "num", 0, &na, &nb)) {
+            if (!(m.number = norm_number(R, t + na, nb - na))) return VANBAN_ENOMEM;
+            for (const char *q = m.number; *q >= '0' && *q <= '9' && m.lead < 100000000UL; q++)
+                m.lead = m.lead * 10 + (unsigned long)(*q - '0');
+            m.bare = strspn(m.number, "0123456789") == strlen(m.number);
+        }
+    }
+    if (!dt) return 0;
+    m.type = dt->name;
+    /* what follows */
+    if (vbi_match(v->p, R_REF_TAIL, t, R->j.b.len, eo)) {
+        take_date(R, &m, R_REF_TAIL, "date", 0);
+        if (grp(R, R_REF_TAIL, "issuer", 0, &a, &b) && !(m.issuer = adup(R, t + a, b - a)))
+            return VANBAN_ENOMEM;
+        if (grp(R, R_REF_TAIL, "term", 0, &a, &b) && !(m.term = adup(R, t + a, b - a)))
+            return VANBAN_ENOMEM;
+        take_date(R, &m, R_REF_TAIL, "date2", 0);
+        if (grp(R, R_REF_TAIL, "subject", 0, &a, &b)) {
+            if (!(m.subject = adup(R, t + a, b - a))) return VANBAN_ENOMEM;
+            m.sub_s = a;
+            m.sub_e = b;
+        }
+    }
+    /* what comes before: date and issuer, how the document uses it */
+    size_t ws = char_start(t, so > BEFORE_WINDOW ? so - BEFORE_WINDOW : 0);
+    if (vbi_match(v->p, R_REF_BEFORE, t, so, ws)) {
+        take_date(R, &m, R_REF_BEFORE, "date", 0);
+        if (!m.issuer && grp(R, R_REF_BEFORE, "issuer", 0, &a, &b) &&
+            !(m.issuer = adup(R, t + a, b - a)))
+            return VANBAN_ENOMEM;
+        if (!m.term && grp(R, R_REF_BEFORE, "term", 0, &a, &b) &&
+            !(m.term = adup(R, t + a, b - a)))
+            return VANBAN_ENOMEM;
+    }
+    /* nested in the subject of the previous citation: no relation of its own */
+    bool nested = false;
+    for (size_t k = R->n; k-- > 0 && !nested;) {
+        if (R->mv[k].sub_e && so >= R->mv[k].sub_s && so < R->mv[k].sub_e) nested = true;
+        if (R->mv[k].e + 2000 < so) break;
+    }
+    if (!nested) {
+        if (vbi_match(v->p, R_REF_NEAR, t, so, ws) && grp(R, R_REF_NEAR, "rel", 0, &a, &b))
+            m.rel = rel_of(t + a, b - a);
+        size_t ss = sentence_start(t, so);
+        if (!m.rel && vbi_match(v->p, R_REF_CLAUSE, t + ss, so - ss, 0) &&
+            grp(R, R_REF_CLAUSE, "rel", ss, &a, &b))
+            m.rel = rel_of(t + a, b - a);
+    }
+    /* the year of "ngày 12 tháng 5": the number's year, else the document's */
+    if (m.has_date && !m.year_written) {
+        int y = 0;
+        if (m.number) {
+            const char *q = strchr(m.number, '/');
+            if (q && strlen(q) > 5 && q[5] == '/' && (q[1] == '1' || q[1] == '2'))
+                y = (q[1] - '0') * 1000 + (q[2] - '0') * 100 + (q[3] - '0') * 10 + (q[4] - '0');
+        }
+        if (!y) y = R->doc_year;
+        if (y && valid(y, m.m, m.d)) m.y = y;
+        else m.has_date = false;
+    }
+    return push(R, &m);
+}
+
+/* ---- aggregation ------------------------------------------------------- */
+
+static bool same_key(const mention *a, const mention *b)
+{
+    if (a->type != b->type) return false;
+    if (a->number && b->number) return !strcmp(a->number, b->number);
+    if (!a->number && !b->number && a->name && b->name) return !strcmp(a->name, b->name);
+    return false;
+}
+
+/* Does the document's own number equal this one? */
+static bool own_number(const vbi_doc *D, const mention *m)
+{
+    if (!D->has_number || !D->number_raw.s || !m->number) return false;
+    const char *r = D->number_raw.s, *n = m->number;
+    size_t i = 0, k = 0;
+    for (;;) { /* compare ignoring spaces and dash kinds */
+        while (r[i] == ' ') i++;
+        if (!r[i] || !n[k]) return !r[i] && !n[k];
+        bool dr = r[i] == '-' || (unsigned char)r[i] == 0xE2;
+        if (dr && n[k] == '-') {
+            i += r[i] == '-' ? 1 : 3;
+            k++;
+            continue;
+        }
+        if (r[i] != n[k]) return false;
+        i++;
+        k++;
+    }
+}
+
+static bool contains(const char *hay, const char *needle)
+{
+    return hay && needle && strstr(hay, needle) != NULL;
+}
+
+/* Open-addressing hash of the keys: full citations by type + number (or
+   name), and by type-less leading number for the short forms. */
+static uint64_t hstr(uint64_t h, const char *s)
+{
+    for (; s && *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t key_hash(const mention *m)
+{
+    uint64_t h = hstr(14695981039346656037ULL, m->type);
+    h = hstr(h ^ 0x1f, m->number ? m->number : m->name);
+    return h;
+}
+
+static int aggregate(rstate *R)
+{
+    vbi_doc *D = R->D;
+    size_t nk = 0, hcap = 16;
+    while (hcap < 2 * R->n + 2) hcap *= 2;
+    size_t *first = malloc((R->n ? R->n : 1) * sizeof *first); /* key -> first mention */
+    size_t *count = calloc(R->n ? R->n : 1, sizeof *count);
+    size_t *next = malloc((R->n ? R->n : 1) * sizeof *next);   /* keys with the same lead */
+    const char **subj = calloc(R->n ? R->n : 1, sizeof *subj);  /* key -> first subject */
+    size_t *tab = malloc(hcap * sizeof *tab), *lt = malloc(hcap * sizeof *lt);
+    if (!first || !count || !next || !subj || !tab || !lt) goto nomem;
+    for (size_t i = 0; i < hcap; i++) tab[i] = lt[i] = SIZE_MAX;
+    /* full citations first: each new type+number or law name is a key */
+    for (size_t i = 0; i < R->n; i++) {
+        mention *m = &R->mv[i];
+        m->key = SIZE_MAX;
+        if (m->bare || own_number(D, m)) continue;
+        if (!m->number && !m->name) continue;
+        size_t h = (size_t)key_hash(m) & (hcap - 1);
+        while (tab[h] != SIZE_MAX && !same_key(&R->mv[first[tab[h]]], m)) h = (h + 1) & (hcap - 1);
+        if (tab[h] == SIZE_MAX) {
+            first[nk] = i;
+            tab[h] = nk;
+            /* chain by leading number */
+            size_t g = (size_t)(m->lead * 11400714819323198485ULL) & (hcap - 1);
+            while (lt[g] != SIZE_MAX && R->mv[first[lt[g]]].lead != m->lead) g = (g + 1) & (hcap - 1);
+            next[nk] = lt[g];
+            lt[g] = nk;
+            nk++;
+        }
+        m->key = tab[h];
+        if (!subj[m->key]) subj[m->key] = m->subject;
+    }
+    /* short forms: same type and leading number; else a citation whose subject
+       names the type ("Quy chế 272" -> "Quyết định 272-QĐ/TW … ban hành Quy chế …") */
+    for (size_t i = 0; i < R->n; i++) {
+        mention *m = &R->mv[i];
+        if (!m->bare) continue;
+        size_t g = (size_t)(m->lead * 11400714819323198485ULL) & (hcap - 1);
+        while (lt[g] != SIZE_MAX && R->mv[first[lt[g]]].lead != m->lead) g = (g + 1) & (hcap - 1);
+        for (int pass = 0; pass < 2 && m->key == SIZE_MAX; pass++)
+            for (size_t k = lt[g]; k != SIZE_MAX && m->key == SIZE_MAX; k = next[k]) {
+                const mention *f = &R->mv[first[k]];
+                if (!f->number) continue;
+                if (pass == 0 ? f->type == m->type : contains(subj[k], m->type)) m->key = k;
+            }
+    }
+    for (size_t i = 0; i < R->n; i++)
+        if (R->mv[i].key != SIZE_MAX) count[R->mv[i].key]++;
+    vbi_ref *refs = nk ? vbi_arena_alloc(R->v->arena, nk * sizeof *refs) : NULL;
+    if (nk && !refs) goto nomem;
+    for (size_t k = 0; k < nk; k++) {
+        vbi_ref *r = &refs[k];
+        memset(r, 0, sizeof *r);
+        const mention *f = &R->mv[first[k]];
+        r->type = f->type;
+        r->number = f->number;
+        r->name = f->name;
+        r->spans = vbi_arena_alloc(R->v->arena, count[k] * sizeof *r->spans);
+        if (!r->spans) goto nomem;
+    }
+    /* merge: first value of each field in text order; the strongest relation */
+    static const int strength[] = {[VBI_REL_NONE] = 0,     [VBI_REL_OTHER] = 1,
+                                   [VBI_REL_THUCHIEN] = 2, [VBI_REL_HUONGDAN] = 3,
+                                   [VBI_REL_BAIBO] = 4,    [VBI_REL_THAYTHE] = 5,
+                                   [VBI_REL_SUADOI] = 6,   [VBI_REL_CANCU] = 7};
+    for (size_t i = 0; i < R->n; i++) {
+        const mention *m = &R->mv[i];
+        if (m->key == SIZE_MAX) continue;
+        vbi_ref *r = &refs[m->key];
+        if (!r->date[0] && m->has_date) {
+            vbi_format_date(r->date, m->y, m->m, m->d);
+            r->date_inferred = !m->year_written;
+        }
+        if (!r->issuer) r->issuer = m->issuer;
+        if (!r->subject) r->subject = m->subject;
+        if (!r->term) r->term = m->term;
+        if (strength[m->rel] > strength[r->relation]) r->relation = m->rel;
+        r->spans[r->mentions++] = vbi_jtext_span(&R->j, R->v->p, m->s, m->e);
+    }
+    D->refs = refs;
+    D->nrefs = nk;
+    free(first);
+    free(count);
+    free(next);
+    free(subj);
+    free(tab);
+    free(lt);
+    return 0;
+nomem:
+    free(first);
+    free(count);
+    free(next);
+    free(subj);
+    free(tab);
+    free(lt);
+    return VANBAN_ENOMEM;
+}
+
+/* ---- entry -------------------------------------------------------------- */
+
+static bool is_blank(const vbi_docview *v, size_t i) { return v->L[i].flags & VBI_L_BLANK; }
+
+int vbi_extract_refs(const vbi_docview *v, vbi_doc *D)
+{
+    rstate R;
+    memset(&R, 0, sizeof R);
+    R.v = v;
+    R.D = D;
+    if (D->date[0]) R.doc_year = atoi(D->date);
+    int rc = 0;
+    /* header: a line runs on into the next when that one starts in lower case */
+    for (size_t i = v->hstart; i < v->hend && !rc; i++) {
+        if (is_blank(v, i)) continue;
+        rc = vbi_jtext_add(&R.j, v->t, v->L[i].off, v->L[i].len);
+        size_t k = i + 1;
+        while (k < v->hend && is_blank(v, k) && v->soft && v->soft[k]) k++;
+        bool joins = k < v->hend && !is_blank(v, k) && (v->L[k].flags & VBI_L_LOWER);
+        if (!rc) rc = vbi_jtext_sep(&R.j, joins ? ' ' : '\n');
+    }
+    if (!rc) rc = vbi_jtext_sep(&R.j, '\n');
+    for (size_t k = 0; k < v->np && !rc; k++) {
+        for (size_t q = v->P[k].first; q <= v->P[k].last && !rc; q++) {
+            if (is_blank(v, q)) continue;
+            rc = vbi_jtext_add(&R.j, v->t, v->L[q].off, v->L[q].len);
+            if (!rc) rc = vbi_jtext_sep(&R.j, ' ');
+        }
+        if (!rc) rc = vbi_jtext_sep(&R.j, '\n');
+    }
+    /* scan */
+    size_t pos = 0;
+    while (!rc && pos < R.j.b.len && vbi_match(v->p, R_REF_CITE, R.j.b.p, R.j.b.len, pos)) {
+        size_t so, eo;
+        vbi_group0(v->p, &so, &eo);
+        if (eo <= so) break;
+        rc = read_citation(&R, so, eo);
+        pos = eo;
+    }
+    if (!rc) rc = aggregate(&R);
+    free(R.mv);
+    vbi_jtext_free(&R.j);
+    return rc;
+}

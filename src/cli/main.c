@@ -6,6 +6,8 @@
 
 static const char usage[] =
     "usage: vanban parse [options] FILE...   (FILE '-' reads standard input)\n"
+    "       vanban normalize [--diff|--log] [--tone-style=modern|traditional]\n"
+    "                        [--margin=M] [--no-repair] FILE|-\n"
     "       vanban --version | --help\n"
     "\n"
     "Reads Vietnamese administrative documents (OCR text) and prints one JSON\n"
@@ -20,6 +22,12 @@ static const char usage[] =
     "  --chunk N         feed the parser N bytes at a time (testing)\n"
     "  --chunk random:S  feed random-sized chunks, seed S (testing)\n"
     "\n"
+    "normalize prints the repaired text (every byte not corrected is kept);\n"
+    "  --diff            show the changed lines, old (-) and new (+)\n"
+    "  --log             print the changes as a JSON list\n"
+    "  --tone-style=S    convert tone placement: modern (hoà) or traditional (hòa)\n"
+    "  --margin=M        evidence (nats) needed to change a valid syllable\n"
+    "\n"
     "exit status: 0 success; 1 an input is not usable (binary, too large);\n"
     "             2 usage error, or a file cannot be read or written.\n";
 
@@ -28,6 +36,7 @@ static const struct {
     int (*run)(int argc, char **argv);
 } commands[] = {
     {"parse", cmd_parse},
+    {"normalize", cmd_normalize},
 };
 
 int main(int argc, char **argv)

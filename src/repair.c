@@ -669,7 +669,9 @@ static int layer_breaks(rstate *R)
         size_t gl = b->off - (a->off + a->len);
         if (b->line == a->line && (gl != 1 || gap[0] != ' ')) continue;
         int32_t id = key_id(R, sa);
-        if (id < 0 || vbi_lm_bigram_count(R->lm, id, id) > 0) continue; /* "xanh xanh" */
+        uint32_t dd = vbi_lm_bigram_count(R->lm, id, id);
+        /* a reduplication the model knows ("xanh xanh"), not a stray doubling */
+        if (id < 0 || (dd >= 3 && (uint64_t)dd * 500 >= vbi_lm_count(R->lm, id))) continue;
         b->flags |= T_DELETE;
         b->kind = K_BREAK;
         b->conf = 0.9f;

@@ -770,7 +770,7 @@ static int rebuild(rstate *R)
     vanban_result *res = p->res;
     const char *in = p->input.p;
     /* existing corrections (unicode, case from normalize.c), sorted */
-    qsort(res->corrections, res->ncorrections, sizeof *res->corrections, cmp_corr);
+    if (res->ncorrections) qsort(res->corrections, res->ncorrections, sizeof *res->corrections, cmp_corr);
     size_t nold = res->ncorrections;
     bool *drop = calloc(nold + 1, sizeof *drop);
     vbi_buf nt = {0};
@@ -908,7 +908,8 @@ static int rebuild(rstate *R)
                                     R->repl.p + pd->roff, pd->rlen, kind_names[pd->kind], pd->conf);
             if (rc) goto out;
         }
-        qsort(res->corrections, res->ncorrections, sizeof *res->corrections, cmp_corr);
+        if (res->ncorrections)
+            qsort(res->corrections, res->ncorrections, sizeof *res->corrections, cmp_corr);
     }
     vbi_buf_free(&p->text);
     p->text = nt;

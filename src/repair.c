@@ -856,7 +856,7 @@ static int rebuild(rstate *R)
                 ms[nt.len + k] = os;
                 me[nt.len + k] = oe;
             }
-            memcpy(nt.p + nt.len, w, wl);
+            if (wl) memcpy(nt.p + nt.len, w, wl);
             nt.len += wl;
             a = (size_t)x->off + x->len;
             continue;

@@ -96,7 +96,7 @@ VANBAN_EXPORT void vanban_model_free(vanban_model *model);
 
 #define VANBAN_OPTIONS_ABI 1
 
-/** Do not change the text (no case fixes, no look-alike repairs). */
+/** Do not change the text: no repair stage (docs/repair.md), no case fixes. */
 #define VANBAN_OPT_NO_REPAIR 0x0001u
 /** Match patterns with the PCRE2 interpreter instead of JIT code (slower;
     for memory checkers such as valgrind, which cannot follow JIT code). */
@@ -110,7 +110,14 @@ typedef struct vanban_options {
     size_t max_warnings;       /**< warnings kept per input (default 100); more are counted */
     uint32_t match_limit;      /**< PCRE2 match limit per pattern call (default 1000000) */
     uint32_t depth_limit;      /**< PCRE2 depth limit (default 10000) */
+    /* --- repair stage (docs/repair.md) --- */
+    double repair_margin;      /**< evidence needed to change a valid syllable, in nats
+                                    (0 = the tuned default, see docs/repair.md) */
+    int tone_style;            /**< VANBAN_TONE_KEEP (default), _MODERN or _TRADITIONAL */
 } vanban_options;
+
+/** Tone-mark placement: keep the document's own style, or convert. */
+enum { VANBAN_TONE_KEEP = 0, VANBAN_TONE_MODERN = 1, VANBAN_TONE_TRADITIONAL = 2 };
 
 /** Fill opt with the defaults. */
 VANBAN_EXPORT void vanban_options_init(vanban_options *opt);
@@ -176,6 +183,34 @@ typedef int (*vanban_write_fn)(const char *buf, size_t len, void *ud);
  */
 VANBAN_EXPORT int vanban_result_write_json(const vanban_result *r, unsigned flags,
                                            vanban_write_fn fn, void *ud);
+
+/**
+ * Write the input with every correction of the repair stage applied: each
+ * corrected span is replaced by its "to" text and every other byte is
+ * written as it was fed (white space, markup and line breaks included).
+ * With VANBAN_OPT_NO_REPAIR (or no corrections) this is the input itself.
+ * Returns VANBAN_OK, VANBAN_EINVAL or VANBAN_EWRITE.
+ */
+VANBAN_EXPORT int vanban_result_write_text(const vanban_result *r, vanban_write_fn fn, void *ud);
+
+/** Number of corrections made by the repair stage. */
+VANBAN_EXPORT size_t vanban_result_correction_count(const vanban_result *r);
+
+/** One correction: the original bytes [start, end) of the input became `to`. */
+typedef struct vanban_correction {
+    size_t start, end;
+    const char *from;  /**< original text (NUL-terminated) */
+    const char *to;    /**< replacement (NUL-terminated, may be "") */
+    const char *kind;  /**< "unicode", "case", "spelling", "style", "diacritic", "break" */
+    double confidence; /**< 0..1 */
+} vanban_correction;
+
+/**
+ * Get correction i (0 <= i < vanban_result_correction_count), in input order.
+ * The strings belong to the result.  Returns VANBAN_OK or VANBAN_EINVAL.
+ */
+VANBAN_EXPORT int vanban_result_correction(const vanban_result *r, size_t i,
+                                           vanban_correction *out);
 
 /** Free a result.  NULL is allowed. */
 VANBAN_EXPORT void vanban_result_free(vanban_result *r);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "private.h"
+#include "repair.h"
 
 static const char *const rule_names[R__COUNT] = {
     [R_NATIONAL_STATE] = "national_state",
@@ -381,6 +382,7 @@ int vanban_model_load(const char *dir, vanban_model **out, vanban_error *err)
         }
         vbi_buf_free(&b);
     }
+    if (!rc) rc = vbi_repair_model_load(m, dir, err); /* src/repair_model.c */
     for (int i = 0; i < R__COUNT && !rc; i++)
         if (!m->rule[i]) {
             set_err(err, VANBAN_EGRAMMAR, NULL, 0, 0, "rule '%s' is missing from the grammars",
@@ -399,6 +401,7 @@ void vanban_model_free(vanban_model *m)
 {
     if (!m) return;
     for (int i = 0; i < R__COUNT; i++) pcre2_code_free(m->rule[i]);
+    vbi_repair_model_free(m);
     vbi_arena_free(&m->arena);
     free(m);
 }

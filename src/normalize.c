@@ -435,7 +435,7 @@ static int one_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t
     size_t changed = 0;
     int rc = nfc(p, &m, &changed);
     if (rc) return rc;
-    if (changed) {
+    if (changed && (p->opt.flags & VANBAN_OPT_NO_REPAIR)) { /* else: a repair correction */
         rc = vbi_add_warning(p, "nfc", ostart,
                              "%zu decomposed character(s) composed to NFC on this line", changed);
         if (rc) return rc;

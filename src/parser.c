@@ -14,6 +14,7 @@
 #include <unicode/ucasemap.h>
 
 #include "private.h"
+#include "repair.h"
 
 void vanban_options_init(vanban_options *opt)
 {
@@ -76,6 +77,7 @@ static void result_free(vanban_result *r)
     free(r->docs);
     free(r->warnings);
     free(r->corrections);
+    free(r->input);
     vbi_arena_free(&r->arena);
     free(r);
 }
@@ -197,7 +199,15 @@ int vanban_parser_finish(vanban_parser *p, vanban_result **out)
     }
     int rc = read_lines(p, (const unsigned char *)p->input.p, p->input.len);
     if (rc) return p->status = rc;
+    if (!(p->opt.flags & VANBAN_OPT_NO_REPAIR)) { /* repair stage (src/repair.c) */
+        rc = vbi_repair(p);
+        if (rc) return p->status = rc;
+    }
     vanban_result *r = p->res;
+    r->input = p->input.p; /* moved: vanban_result_write_text needs it */
+    r->input_len = p->input.len;
+    p->input.p = NULL;
+    p->input.len = p->input.cap = 0;
     r->bytes = p->total;
     vbi_sha256_final(&p->sha, r->sha256);
     if (p->total == 0) rc = vbi_add_warning(p, "empty", 0, "the input is empty");

@@ -109,6 +109,10 @@ struct vanban_model {
     vbi_doctype *types;
     size_t ntypes;
     vbi_arena arena;
+    /* repair stage (src/repair.h) */
+    struct vbi_sylgram *sylgram;
+    struct vbi_lm *lm;
+    void *lm_image; /* owned copy when read from a directory */
 };
 
 /* Find a document type by canonical name, caps name or code (format-aware:
@@ -229,6 +233,9 @@ struct vanban_result {
     uint64_t dropped_warnings;
     vbi_correction *corrections;
     size_t ncorrections;
+    /* the input as fed, for vanban_result_write_text (moved from the parser) */
+    char *input;
+    size_t input_len;
 };
 
 /* Parser state shared by the stages. */

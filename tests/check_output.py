@@ -29,6 +29,23 @@ def subsequence(small, big):
     return all(w in it for w in small)
 
 
+def corrected(raw, s, e, corrections):
+    """The text under [s, e) with the corrections inside it applied."""
+    out, pos = [], s
+    for c in sorted(corrections, key=lambda c: c['span'][0]):
+        cs, ce = c['span']
+        if cs < pos or ce > e:
+            continue
+        out.append(raw[pos:cs].decode('utf-8', 'replace'))
+        out.append(c['to'])
+        pos = ce
+    out.append(raw[pos:e].decode('utf-8', 'replace'))
+    return ''.join(out)
+
+
+CORR = []
+
+
 def check_span(raw, value, span, what, errors):
     if value is None:
         if span is not None:
@@ -41,7 +58,7 @@ def check_span(raw, value, span, what, errors):
     if not (0 <= s < e <= len(raw)):
         errors.append('%s: span %s outside the input' % (what, span))
         return
-    vw, sw = words(value), words(raw[s:e].decode('utf-8', 'replace'))
+    vw, sw = words(value), words(corrected(raw, s, e, CORR))
     if not vw:
         return
     if not sw or sw[0] != vw[0] or sw[-1] != vw[-1] or not subsequence(vw, sw):
@@ -89,6 +106,7 @@ def main():
                 errors.append('%s: document span %s overlaps or overflows' % (what, d['span']))
             prev_end = e
             sp = d['spans']
+            CORR[:] = d['corrections']
             iss = d['issuer']
             if iss:
                 full = (iss['parent'] + ' ' if iss['parent'] else '') + iss['name']

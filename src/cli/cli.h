@@ -62,5 +62,6 @@ int cli_load_model(const cli_common *c, vanban_model **model);
 int cmd_parse(int argc, char **argv);
 int cmd_link(int argc, char **argv);  /* link.c */
 int cmd_graph(int argc, char **argv); /* link.c */
+int cmd_normalize(int argc, char **argv);
 
 #endif

@@ -8,6 +8,8 @@ static const char usage[] =
     "usage: vanban parse [options] FILE...   (FILE '-' reads standard input)\n"
     "       vanban link [options] FILE...    (references resolved across the files)\n"
     "       vanban graph [options] [--dot] FILE...  (citation graph: JSON or DOT)\n"
+    "       vanban normalize [--diff|--log] [--tone-style=modern|traditional]\n"
+    "                        [--margin=M] [--no-repair] FILE|-\n"
     "       vanban --version | --help\n"
     "\n"
     "Reads Vietnamese administrative documents (OCR text) and prints one JSON\n"
@@ -23,6 +25,12 @@ static const char usage[] =
     "  --chunk random:S  feed random-sized chunks, seed S (testing)\n"
     "  --no-jit          match patterns without PCRE2's JIT (for valgrind)\n"
     "\n"
+    "normalize prints the repaired text (every byte not corrected is kept);\n"
+    "  --diff            show the changed lines, old (-) and new (+)\n"
+    "  --log             print the changes as a JSON list\n"
+    "  --tone-style=S    convert tone placement: modern (hoà) or traditional (hòa)\n"
+    "  --margin=M        evidence (nats) needed to change a valid syllable\n"
+    "\n"
     "exit status: 0 success; 1 an input is not usable (binary, too large);\n"
     "             2 usage error, or a file cannot be read or written.\n";
 
@@ -33,6 +41,7 @@ static const struct {
     {"parse", cmd_parse},
     {"link", cmd_link},
     {"graph", cmd_graph},
+    {"normalize", cmd_normalize},
 };
 
 int main(int argc, char **argv)

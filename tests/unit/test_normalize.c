@@ -43,13 +43,32 @@ int main(void)
     }
     char b[256];
 
-    /* NFD -> NFC, map points into the decomposed original */
+    /* NFD -> NFC: with repair one "unicode" correction per word, and the
+       word's bytes map to the decomposed original word */
     const char nfd[] = "Tie\xcc\x82\xcc\x81ng Vie\xcc\xa3\xcc\x82t";
     vanban_parser *p = run(nfd, sizeof nfd - 1);
     STR_EQ(line_text(p, 0, b, sizeof b), "Tiếng Việt", "NFD composed to NFC");
-    INT_EQ(p->ms[2], 2, "composed letter starts at its base letter");
-    INT_EQ(p->me[2], 7, "and ends after its last mark");
+    INT_EQ(p->ms[2], 0, "composed word maps to its original start");
+    INT_EQ(p->me[2], 9, "and to its original end");
+    INT_EQ(p->res->ncorrections, 2, "one correction per changed word");
+    STR_EQ(p->res->corrections[0].to, "Tiếng", "correction to NFC");
+    STR_EQ(p->res->corrections[0].kind, "unicode", "kind unicode");
     vanban_parser_free(p);
+    /* without repair, NFC still happens and maps each letter to its cluster */
+    {
+        vanban_options o;
+        vanban_options_init(&o);
+        o.flags = VANBAN_OPT_NO_REPAIR | test_flags();
+        vanban_parser_new(M, &o, &p);
+        vanban_parser_feed(p, nfd, sizeof nfd - 1);
+        vanban_result *rr = NULL;
+        vanban_parser_finish(p, &rr);
+        p->res = rr;
+        STR_EQ(line_text(p, 0, b, sizeof b), "Tiếng Việt", "no repair: NFC all the same");
+        INT_EQ(p->ms[2], 2, "composed letter starts at its base letter");
+        INT_EQ(p->me[2], 7, "and ends after its last mark");
+        vanban_parser_free(p);
+    }
 
     /* markup stripped, remembered as flags, map skips it */
     const char bold[] = "**T/M BAN THƯỜNG VỤ**";

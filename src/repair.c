@@ -1,0 +1,972 @@
+/* repair.c - the repair stage: fix OCR damage to Vietnamese text, log every change.
+ *
+ * Runs after the lines are normalized and before segmentation, over
+ * p->text (with its byte map p->ms / p->me to the original input):
+ *
+ *   1. unicode    NFC, look-alikes and zero-width characters are applied by
+ *                 normalize.c; here every word they changed becomes one
+ *                 correction of kind "unicode" (or "case" for fix_case).
+ *   2. spelling   a tone mark on the wrong letter of a valid syllable
+ *                 ("lựơng" -> "lượng"); a marked non-syllable next to a page
+ *                 break is matched against near syllables ("ngệ" -> "nghị").
+ *   3. style      tone placement (hoà/hòa) follows the document's own style,
+ *                 or options.tone_style when set.
+ *   4. diacritic  a Viterbi decoder over each sentence picks, for every
+ *                 syllable, one of the known syllables with the same letters
+ *                 (marks and đ/d free), scored by the bigram model mixed with
+ *                 a leave-one-out cache of the document itself; the written
+ *                 form gets a bonus (the margin) so only clear evidence
+ *                 changes a valid syllable.  Codes written in the document
+ *                 with marks elsewhere ("DNND" vs "ĐNND") follow the
+ *                 document.  Paragraphs typed without marks are restored.
+ *   5. break      words cut by a page break are joined, syllables doubled by
+ *                 page overlap ("các các") are removed unless the model knows
+ *                 the reduplication.
+ *
+ * Afterwards the text is rebuilt with the new words and every changed span
+ * is recorded once, in original-input offsets, sorted and non-overlapping,
+ * so vanban_result_write_text can replay them.  Time is linear: each token
+ * has at most MAXC candidates and sentences are cut at MAXS tokens.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "repair.h"
+
+#define MAXC 10  /* candidates kept per syllable */
+#define MAXS 200 /* tokens per decoded sentence */
+
+#define DEFAULT_MARGIN 8.0
+#define NAME_BONUS 3.0
+#define CACHE_LAMBDA 0.25
+#define CACHE_BETA 1.0
+
+enum {
+    T_SYL = 1 << 0,     /* letters of the Vietnamese alphabet, <= VBI_SYL_MAX */
+    T_VALID = 1 << 1,   /* a valid syllable */
+    T_CODE = 1 << 2,    /* code, URL, foreign or transliterated name: never touched */
+    T_BREAK = 1 << 3,   /* a sentence starts here */
+    T_ABBR = 1 << 4,    /* upper-case word in a mixed-case line */
+    T_CAPSLINE = 1 << 5,
+    T_CHANGED = 1 << 6, /* write out/repl instead of the text */
+    T_REPL = 1 << 7,    /* replacement text in the repl buffer */
+    T_DELETE = 1 << 8,  /* removed (doubled syllable) */
+    T_JOIN = 1 << 9,    /* joined to the previous word across a page break */
+    T_STRIP = 1 << 10,  /* in a paragraph written without marks */
+    T_LOWER = 1 << 11,  /* has a lower-case letter */
+    T_UPPER = 1 << 12,  /* has an upper-case letter */
+    T_LM = 1 << 13      /* takes part in the decoder */
+};
+
+enum { K_NONE, K_UNICODE, K_CASE, K_SPELLING, K_STYLE, K_DIACRITIC, K_BREAK };
+static const char *const kind_names[] = {"", "unicode", "case", "spelling", "style", "diacritic", "break"};
+
+typedef struct {
+    uint32_t off, len; /* bytes in p->text */
+    uint32_t line;
+    int32_t obs;       /* model id of the written syllable, -1 unknown */
+    uint32_t roff, rlen;
+    uint16_t flags;
+    uint8_t kind;
+    float conf;
+    vbi_syl syl, out;
+} tok;
+
+typedef struct {
+    vanban_parser *p;
+    const vbi_sylgram *g;
+    const vbi_lm *lm;
+    tok *t;
+    size_t n, cap;
+    vbi_buf repl;
+    uint32_t *ucount; /* document unigram counts by model id */
+    uint64_t *bkey;   /* document bigram hash: key (a+1)<<32|(b+1), 0 empty */
+    uint32_t *bval;
+    size_t bcap;
+    uint32_t ndoc;
+    size_t gaps, joins; /* blank-line gaps; those inside a sentence */
+    double margin;
+    int style;
+} rstate;
+
+/* ---- tokens --------------------------------------------------------------- */
+
+static bool is_space_cp(int32_t c) { return c == ' ' || c == '\t'; }
+static bool is_word_cp(int32_t c)
+{
+    return vbi_is_letter_cp(c) || (c >= 0x300 && c < 0x370);
+}
+static bool is_glue_cp(int32_t c)
+{
+    return (c >= '0' && c <= '9') || c == '/' || c == '@' || c == '_' || c == '\\' || c == '&' ||
+           c == '=' || c == '%' || c == '#' || c == '$';
+}
+
+static int push_tok(rstate *R, const tok *x)
+{
+    if (R->n == R->cap) {
+        size_t cap = R->cap ? R->cap * 2 : 1024;
+        tok *t = realloc(R->t, cap * sizeof *t);
+        if (!t) return VANBAN_ENOMEM;
+        R->t = t;
+        R->cap = cap;
+    }
+    R->t[R->n++] = *x;
+    return 0;
+}
+
+/* Cut the lines into words and mark what each word is. */
+static int tokenize(rstate *R)
+{
+    vanban_parser *p = R->p;
+    bool brk = true, blank = false, trail = false;
+    size_t prev_line_tok = SIZE_MAX; /* last token of the previous non-blank line */
+    uint32_t prev_line_len = 0;
+    for (size_t li = 0; li < p->nlines; li++) {
+        const vbi_line *l = &p->lines[li];
+        if (l->flags & VBI_L_BLANK) {
+            blank = true;
+            continue;
+        }
+        const char *s = p->text.p + l->off;
+        size_t n = l->len, i = 0;
+        bool first = true, url = false, lead = false;
+        size_t chunk_end = 0, chain_start = SIZE_MAX;
+        int32_t pc = ' ', ppc = ' ';
+        if (l->flags & VBI_L_CELL) brk = true;
+        while (i < n) {
+            if (i >= chunk_end) { /* a new space-delimited chunk: URL or e-mail? */
+                size_t e = i;
+                while (e < n && s[e] != ' ' && s[e] != '\t') e++;
+                url = false;
+                for (size_t k = i; k < e && !url; k++)
+                    if (s[k] == '@' || (s[k] == ':' && k + 2 < e && s[k + 1] == '/') ||
+                        (k + 4 <= e && !memcmp(s + k, "www.", 4)))
+                        url = true;
+                chunk_end = e > i ? e : i + 1;
+            }
+            size_t adv;
+            int32_t c = vbi_utf8_decode(s + i, n - i, &adv);
+            if (!is_word_cp(c) || (c >= 0x300 && c < 0x370)) {
+                if (!is_space_cp(c)) {
+                    brk = true;
+                    if (first) lead = true;
+                }
+                ppc = pc;
+                pc = c;
+                i += adv;
+                continue;
+            }
+            tok x;
+            memset(&x, 0, sizeof x);
+            x.off = (uint32_t)(l->off + i);
+            x.line = (uint32_t)li;
+            x.obs = -1;
+            int32_t cps[VBI_SYL_MAX + 1];
+            size_t nc = 0, j = i;
+            int32_t c2 = c;
+            while (j < n) {
+                c2 = vbi_utf8_decode(s + j, n - j, &adv);
+                if (!is_word_cp(c2)) break;
+                if (nc <= VBI_SYL_MAX) cps[nc] = c2;
+                nc++;
+                if (vbi_is_lower_cp(c2)) x.flags |= T_LOWER;
+                else if (vbi_is_letter_cp(c2)) x.flags |= T_UPPER;
+                j += adv;
+            }
+            int32_t next = j < n ? c2 : ' ';
+            int32_t next2 = ' ';
+            if (j < n) {
+                size_t a2;
+                size_t k = j + adv;
+                if (k < n) next2 = vbi_utf8_decode(s + k, n - k, &a2);
+            }
+            x.len = (uint32_t)(j - i);
+            if (first) {
+                if (blank) R->gaps++;
+                /* a new line: does the sentence go on from the previous line? */
+                if (blank || lead || trail || li == 0 || prev_line_tok == SIZE_MAX) brk = true;
+                if (blank && !lead && !trail && prev_line_tok != SIZE_MAX && prev_line_len >= 50 &&
+                    (x.flags & T_LOWER) && !(x.flags & T_UPPER) && !(l->flags & VBI_L_CELL) &&
+                    (R->t[prev_line_tok].flags & T_LOWER) &&
+                    !(R->t[prev_line_tok].flags & (T_UPPER | T_CODE))) {
+                    x.flags |= T_JOIN; /* a page break inside a sentence */
+                    R->joins++;
+                    brk = false;
+                }
+            }
+            if (brk) x.flags |= T_BREAK;
+            if (l->flags & VBI_L_CAPS) x.flags |= T_CAPSLINE;
+            if (url || is_glue_cp(pc) || is_glue_cp(next) ||
+                (pc == '.' && is_word_cp(ppc)) || (next == '.' && is_word_cp(next2)))
+                x.flags |= T_CODE;
+            /* hyphen chains: U-li-a-nốp, Ót-xtrây-li-a */
+            bool in_chain = pc == '-' && is_word_cp(ppc) && R->n > 0;
+            if (!in_chain) chain_start = R->n;
+            if (nc <= VBI_SYL_MAX && vbi_syl_decode(R->g, cps, nc, &x.syl) == 0) {
+                x.flags |= T_SYL;
+                if (vbi_syl_valid(R->g, &x.syl)) x.flags |= T_VALID;
+            }
+            if ((x.flags & T_UPPER) && (x.flags & T_LOWER) &&
+                !((x.flags & T_SYL) && x.syl.ncase == VBI_CASE_TITLE))
+                x.flags |= T_CODE; /* TgNc, iPhone */
+            if ((x.flags & T_UPPER) && !(x.flags & T_LOWER) && !(x.flags & T_CAPSLINE) && nc >= 2)
+                x.flags |= T_ABBR;
+            int rc = push_tok(R, &x);
+            if (rc) return rc;
+            if (in_chain || (next == '-' && j + 1 < n)) {
+                /* mark the chain when it starts with a capital */
+                tok *cs = &R->t[chain_start];
+                if (in_chain && (cs->flags & T_UPPER))
+                    for (size_t k = chain_start; k < R->n; k++) R->t[k].flags |= T_CODE;
+            }
+            brk = false;
+            first = false;
+            lead = false;
+            blank = false;
+            ppc = c;
+            pc = cps[nc <= VBI_SYL_MAX ? nc - 1 : VBI_SYL_MAX - 1];
+            i = j;
+        }
+        if (!first) {
+            prev_line_tok = R->n - 1;
+            prev_line_len = l->len;
+            /* anything but a letter at the end of the line ends the sentence */
+            trail = !is_word_cp(pc);
+            blank = false;
+        }
+    }
+    for (size_t i = 0; i < R->n; i++) {
+        tok *x = &R->t[i];
+        if (!(x->flags & T_ABBR) || !(x->flags & T_SYL) || !((x->flags & T_VALID) || x->syl.marked))
+            continue;
+        for (int d = -1; d <= 1; d += 2) {
+            size_t j = i + (size_t)d;
+            if ((d < 0 && i == 0) || j >= R->n) continue;
+            tok *y = &R->t[j];
+            if (y->line == x->line && (y->flags & T_ABBR) && (y->flags & T_SYL) && y->syl.n >= 2 &&
+                ((y->flags & T_VALID) || y->syl.marked) && x->syl.n >= 2) {
+                x->flags |= T_CAPSLINE;
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < R->n; i++)
+        if (R->t[i].flags & T_CAPSLINE) R->t[i].flags &= (uint16_t)~T_ABBR;
+    if (R->joins * 4 > R->gaps) /* blank lines between all lines: layout, not page breaks */
+        for (size_t i = 0; i < R->n; i++)
+            if (R->t[i].flags & T_JOIN) R->t[i].flags = (uint16_t)((R->t[i].flags & ~T_JOIN) | T_BREAK);
+    return 0;
+}
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static int32_t key_id(rstate *R, const vbi_syl *s)
+{
+    char key[4 * VBI_SYL_MAX + 1];
+    size_t kl = vbi_syl_key(R->g, s, key);
+    return vbi_lm_id(R->lm, key, kl);
+}
+
+static bool plain(char c) { return c >= 'a' && c <= 'z'; }
+
+/* Cost of reading candidate c where o was written (same skeleton). */
+static double edit_cost(const vbi_syl *o, const vbi_syl *c)
+{
+    int edits = 0;
+    double cost = 0;
+    for (size_t i = 0; i < o->n; i++)
+        if (o->l[i] != c->l[i]) {
+            edits++;
+            cost += plain(o->l[i]) ? 1 : plain(c->l[i]) ? 3 : 1;
+        }
+    if (o->tone != c->tone) {
+        edits++;
+        cost += o->tone == 0 ? 1 : c->tone == 0 ? 3 : 1;
+    }
+    if (edits >= 2) cost = 6 + 2 * (edits - 2);
+    return cost;
+}
+
+static size_t bslot(const rstate *R, uint64_t key)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (R->bcap - 1);
+}
+
+static uint32_t bget(const rstate *R, int32_t a, int32_t b)
+{
+    if (!R->bcap) return 0;
+    uint64_t key = (uint64_t)(uint32_t)(a + 1) << 32 | (uint32_t)(b + 1);
+    size_t h = bslot(R, key);
+    while (R->bkey[h]) {
+        if (R->bkey[h] == key) return R->bval[h];
+        h = (h + 1) & (R->bcap - 1);
+    }
+    return 0;
+}
+
+static void badd(rstate *R, int32_t a, int32_t b)
+{
+    uint64_t key = (uint64_t)(uint32_t)(a + 1) << 32 | (uint32_t)(b + 1);
+    size_t h = bslot(R, key);
+    while (R->bkey[h] && R->bkey[h] != key) h = (h + 1) & (R->bcap - 1);
+    R->bkey[h] = key;
+    R->bval[h]++;
+}
+
+/* log P(b | a) at a position whose written ids are (oa, ob): the model mixed
+   with the document's own counts, leaving the position itself out. */
+static double trans(const rstate *R, int32_t a, int32_t b, int32_t oa, int32_t ob)
+{
+    double lp = vbi_lm_logp(R->lm, a, b);
+    if (b < 0 || R->ndoc < 50) return lp;
+    double cu = (double)R->ucount[b] - (b == ob);
+    double pc;
+    if (a > 0) {
+        double ca = (double)R->ucount[a] - (a == oa);
+        double cab = (double)bget(R, a, b) - (a == oa && b == ob);
+        if (ca < 0) ca = 0;
+        if (cab < 0) cab = 0;
+        pc = (cab + CACHE_BETA * cu / R->ndoc) / (ca + CACHE_BETA);
+    } else {
+        pc = cu / R->ndoc;
+    }
+    return log((1 - CACHE_LAMBDA) * exp(lp) + CACHE_LAMBDA * pc);
+}
+
+/* ---- layer 2: tone on the wrong letter ------------------------------------ */
+
+static void layer_structure(rstate *R)
+{
+    for (size_t i = 0; i < R->n; i++) {
+        tok *x = &R->t[i];
+        if ((x->flags & (T_VALID | T_CODE)) != T_VALID || !x->syl.tone) continue;
+        int tp = vbi_syl_tone_pos(R->g, &x->syl, VBI_STYLE_TRADITIONAL);
+        int mp = vbi_syl_tone_pos(R->g, &x->syl, VBI_STYLE_MODERN);
+        if (x->syl.tpos == tp || x->syl.tpos == mp || tp < 0) continue;
+        x->out = x->syl;
+        x->out.tpos = (int8_t)tp;
+        x->flags |= T_CHANGED;
+        x->kind = K_SPELLING;
+        x->conf = 0.99f;
+    }
+}
+
+static int doc_style(rstate *R)
+{
+    size_t t = 0, m = 0;
+    for (size_t i = 0; i < R->n; i++) {
+        tok *x = &R->t[i];
+        if ((x->flags & (T_VALID | T_CODE)) != T_VALID) continue;
+        int s = vbi_syl_style(R->g, &x->syl);
+        if (s == VBI_STYLE_TRADITIONAL) t++;
+        else if (s == VBI_STYLE_MODERN) m++;
+    }
+    return m > t ? VBI_STYLE_MODERN : VBI_STYLE_TRADITIONAL;
+}
+
+/* ---- layer 4: codes the document writes with marks elsewhere --------------- */
+
+typedef struct {
+    uint32_t tok; /* a token with this text */
+    uint32_t count;
+} surf;
+
+static bool same_text(const rstate *R, const tok *a, const tok *b)
+{
+    return a->len == b->len && !memcmp(R->p->text.p + a->off, R->p->text.p + b->off, a->len);
+}
+
+static uint64_t text_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+/* Does b only add marks to a (letter by letter)? */
+static bool adds_marks(const vbi_syl *a, const vbi_syl *b)
+{
+    if (a->n != b->n || (a->tone && a->tone != b->tone)) return false;
+    bool more = b->tone && !a->tone;
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->l[i] == b->l[i]) continue;
+        if (!plain(a->l[i])) return false;
+        char b0 = b->l[i];
+        char base = b0 == 'W' || b0 == 'A' ? 'a' : b0 == 'E' ? 'e' : b0 == 'O' || b0 == 'F' ? 'o'
+                  : b0 == 'U' ? 'u' : b0 == 'D' ? 'd' : b0;
+        if (base != a->l[i]) return false;
+        more = true;
+    }
+    return more;
+}
+
+static int layer_codes(rstate *R)
+{
+    size_t cap = 64;
+    while (cap < R->n * 2 + 2) cap <<= 1;
+    surf *h = calloc(cap, sizeof *h);
+    if (!h) return VANBAN_ENOMEM;
+    for (size_t i = 0; i < R->n; i++) {
+        tok *x = &R->t[i];
+        if (!(x->flags & T_ABBR) || !(x->flags & T_SYL) || (x->flags & (T_VALID | T_CODE)))
+            continue;
+        size_t k = text_hash(R->p->text.p + x->off, x->len) & (cap - 1);
+        while (h[k].count && !same_text(R, &R->t[h[k].tok], x)) k = (k + 1) & (cap - 1);
+        h[k].tok = (uint32_t)i;
+        h[k].count++;
+    }
+    size_t distinct = 0;
+    for (size_t q = 0; q < cap; q++) distinct += h[q].count > 0;
+    for (size_t i = 0; i < R->n && distinct <= 512; i++) { /* O(n * distinct codes) */
+        tok *x = &R->t[i];
+        if (!(x->flags & T_ABBR) || !(x->flags & T_SYL) || (x->flags & (T_VALID | T_CODE)))
+            continue;
+        size_t k = text_hash(R->p->text.p + x->off, x->len) & (cap - 1);
+        while (!same_text(R, &R->t[h[k].tok], x)) k = (k + 1) & (cap - 1);
+        uint32_t mine = h[k].count;
+        /* the best marked variant with the same letters (few distinct codes: scan) */
+        uint32_t best = 0, bt = 0;
+        for (size_t q = 0; q < cap; q++) {
+            if (!h[q].count || h[q].count < 3 || h[q].count < 2 * mine) continue;
+            const tok *y = &R->t[h[q].tok];
+            if (adds_marks(&x->syl, &y->syl) && h[q].count > best) {
+                best = h[q].count;
+                bt = h[q].tok;
+            }
+        }
+        if (best) {
+            x->flags |= T_CHANGED | T_REPL;
+            x->kind = K_DIACRITIC;
+            x->conf = (float)best / (float)(best + mine);
+            x->roff = (uint32_t)R->repl.len;
+            x->rlen = R->t[bt].len;
+            if (vbi_buf_put(&R->repl, R->p->text.p + R->t[bt].off, R->t[bt].len)) {
+                free(h);
+                return VANBAN_ENOMEM;
+            }
+        }
+    }
+    free(h);
+    return 0;
+}
+
+/* ---- layer 4: context decoder --------------------------------------------- */
+
+typedef struct {
+    int32_t id[MAXC];
+    double local[MAXC];
+    double rank[MAXC];
+    double score[MAXC];
+    uint8_t back[MAXC];
+    uint8_t nc;
+} lattice;
+
+/* Keep the MAXC best states by rank (local score + unigram); state 0 is
+   the written form and always stays. */
+static void add_state(lattice *L, int32_t id, double local, double rank)
+{
+    if (L->nc < MAXC) {
+        L->id[L->nc] = id;
+        L->rank[L->nc] = rank;
+        L->local[L->nc++] = local;
+        return;
+    }
+    int worst = 1;
+    for (int k = 2; k < MAXC; k++)
+        if (L->rank[k] < L->rank[worst]) worst = k;
+    if (rank > L->rank[worst]) {
+        L->id[worst] = id;
+        L->local[worst] = local;
+        L->rank[worst] = rank;
+    }
+}
+
+static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t onext)
+{
+    tok *x = &R->t[i];
+    L->nc = 0;
+    bool valid = x->flags & T_VALID;
+    bool strip = x->flags & T_STRIP;
+    double bonus = strip ? 0 : R->margin;
+    add_state(L, x->obs, valid ? bonus : -30, 0);
+    bool name = !(x->flags & T_BREAK) && x->syl.ncase == VBI_CASE_TITLE && !(x->flags & T_CAPSLINE);
+    if (x->flags & (T_ABBR | T_CODE)) return;
+    char sk[VBI_SYL_MAX + 1];
+    size_t sn = vbi_syl_skeleton(&x->syl, sk);
+    const uint32_t *ids;
+    size_t nc = vbi_lm_candidates(R->lm, sk, sn, &ids);
+    for (size_t k = 0; k < nc; k++) {
+        int32_t c = (int32_t)ids[k];
+        if (c == x->obs) continue;
+        const vbi_syl *cs = vbi_lm_syl(R->lm, (uint32_t)c);
+        double local = strip ? 0 : -edit_cost(&x->syl, cs);
+        if (name && valid && !strip) {
+            /* a capitalised word inside a sentence is a name unless the
+               document itself writes the other form more often */
+            uint32_t co = x->obs >= 0 ? R->ucount[x->obs] : 0;
+            if (R->ucount[c] < 3 || R->ucount[c] < 2 * co) continue;
+            local -= NAME_BONUS;
+        }
+        if (valid && !strip && x->obs >= 0) {
+            /* quick bound with the written neighbours: skip hopeless ones */
+            double gain = trans(R, oprev, c, oprev, x->obs) - trans(R, oprev, x->obs, oprev, x->obs) +
+                          local - bonus;
+            if (onext != -2)
+                gain += trans(R, c, onext, x->obs, onext) - trans(R, x->obs, onext, x->obs, onext);
+            if (gain < -4) continue;
+        }
+        add_state(L, c, local, local + vbi_lm_unigram(R->lm, c));
+    }
+}
+
+static int decode_sentence(rstate *R, size_t *ix, size_t m, lattice *lat)
+{
+    for (size_t q = 0; q < m; q++) {
+        int32_t oprev = q ? R->t[ix[q - 1]].obs : VBI_LM_BOS;
+        int32_t onext = q + 1 < m ? R->t[ix[q + 1]].obs : -2;
+        candidates(R, ix[q], &lat[q], oprev, onext);
+    }
+    for (size_t q = 0; q < m; q++) {
+        lattice *L = &lat[q];
+        int32_t ob = R->t[ix[q]].obs;
+        int32_t oa = q ? R->t[ix[q - 1]].obs : VBI_LM_BOS;
+        for (int k = 0; k < L->nc; k++) {
+            if (q == 0) {
+                L->score[k] = L->local[k] + trans(R, VBI_LM_BOS, L->id[k], VBI_LM_BOS, ob);
+                L->back[k] = 0;
+                continue;
+            }
+            const lattice *P = &lat[q - 1];
+            double best = -INFINITY;
+            int bk = 0;
+            for (int j = 0; j < P->nc; j++) {
+                double s = P->score[j] + trans(R, P->id[j], L->id[k], oa, ob);
+                if (s > best) {
+                    best = s;
+                    bk = j;
+                }
+            }
+            L->score[k] = best + L->local[k];
+            L->back[k] = (uint8_t)bk;
+        }
+    }
+    /* best final state, then back */
+    const lattice *E = &lat[m - 1];
+    int k = 0;
+    for (int j = 1; j < E->nc; j++)
+        if (E->score[j] > E->score[k]) k = j;
+    double delta = E->score[k] - E->score[0];
+    for (size_t q = m; q-- > 0;) {
+        lattice *L = &lat[q];
+        if (k != 0) {
+            tok *x = &R->t[ix[q]];
+            int32_t c = L->id[k];
+            if (c >= 0 && !(x->flags & T_CHANGED)) {
+                const vbi_syl *cs = vbi_lm_syl(R->lm, (uint32_t)c);
+                x->out = *cs;
+                x->out.ncase = x->syl.ncase;
+                x->flags |= T_CHANGED;
+                x->kind = (x->flags & T_VALID) ? K_DIACRITIC : K_SPELLING;
+                double d = delta > 0 ? delta : 1;
+                x->conf = (float)(d / (d + 2.0));
+            }
+        }
+        k = L->back[k];
+    }
+    return 0;
+}
+
+static bool lm_token(const tok *x)
+{
+    return (x->flags & T_SYL) && !(x->flags & (T_CODE | T_ABBR | T_DELETE)) &&
+           (x->flags & (T_VALID | T_LOWER));
+}
+
+static int layer_context(rstate *R)
+{
+    uint32_t nv = vbi_lm_size(R->lm);
+    R->ucount = calloc(nv, sizeof *R->ucount);
+    if (!R->ucount) return VANBAN_ENOMEM;
+    size_t nlm = 0;
+    for (size_t i = 0; i < R->n; i++) {
+        tok *x = &R->t[i];
+        if (!(x->flags & T_SYL)) continue;
+        x->obs = (x->flags & T_VALID) ? key_id(R, &x->syl) : -1;
+        if (lm_token(x)) nlm++;
+    }
+    R->bcap = 1024;
+    while (R->bcap < nlm * 2) R->bcap <<= 1;
+    R->bkey = calloc(R->bcap, sizeof *R->bkey);
+    R->bval = calloc(R->bcap, sizeof *R->bval);
+    if (!R->bkey || !R->bval) return VANBAN_ENOMEM;
+    /* document cache and paragraphs without marks */
+    int32_t prev = VBI_LM_BOS;
+    size_t par = 0, marked = 0, total = 0, dmarked = 0, dtotal = 0;
+    for (size_t i = 0; i <= R->n; i++) {
+        tok *x = i < R->n ? &R->t[i] : NULL;
+        bool newpar = !x || ((x->flags & T_BREAK) && i > 0 && R->t[i - 1].line + 1 < x->line);
+        if (newpar) {
+            if (total >= 8 && marked * 10 < total)
+                for (size_t k = par; k < i; k++) R->t[k].flags |= T_STRIP;
+            par = i;
+            marked = total = 0;
+        }
+        if (!x) break;
+        if (!lm_token(x)) {
+            prev = VBI_LM_BOS;
+            continue;
+        }
+        if (x->flags & T_BREAK) prev = VBI_LM_BOS;
+        total++;
+        dtotal++;
+        if (x->syl.marked) marked++, dmarked++;
+        if (x->obs >= 0) {
+            R->ucount[x->obs]++;
+            R->ndoc++;
+            badd(R, prev, x->obs);
+        }
+        prev = x->obs;
+    }
+    if (dtotal >= 8 && dmarked * 10 < dtotal)
+        for (size_t k = 0; k < R->n; k++) R->t[k].flags |= T_STRIP;
+    size_t ix[MAXS];
+    lattice *lat = malloc(MAXS * sizeof *lat);
+    if (!lat) return VANBAN_ENOMEM;
+    size_t m = 0;
+    for (size_t i = 0; i <= R->n; i++) {
+        tok *x = i < R->n ? &R->t[i] : NULL;
+        bool end = !x || !lm_token(x) || (x->flags & T_BREAK) || m == MAXS;
+        if (end && m) {
+            decode_sentence(R, ix, m, lat);
+            m = 0;
+        }
+        if (x && lm_token(x)) {
+            x->flags |= T_LM;
+            ix[m++] = i;
+        }
+    }
+    free(lat);
+    return 0;
+}
+
+/* ---- layer 5: page breaks and doubled syllables ---------------------------- */
+
+static int layer_breaks(rstate *R)
+{
+    for (size_t i = 1; i < R->n; i++) {
+        tok *a = &R->t[i - 1], *b = &R->t[i];
+        if (!(a->flags & T_VALID) || !(b->flags & T_VALID) || (b->flags & T_BREAK) ||
+            (a->flags & T_UPPER) || (b->flags & T_UPPER) || !same_text(R, a, b) ||
+            (a->flags & (T_CODE | T_DELETE)) || (b->flags & T_CODE))
+            continue;
+        const vbi_syl *sa = (a->flags & T_CHANGED) ? &a->out : &a->syl;
+        const vbi_syl *sb = (b->flags & T_CHANGED) ? &b->out : &b->syl;
+        if (sa->n != sb->n || sa->tone != sb->tone || memcmp(sa->l, sb->l, sa->n)) continue;
+        /* only plain white space between the two */
+        const char *gap = R->p->text.p + a->off + a->len;
+        size_t gl = b->off - (a->off + a->len);
+        if (b->line == a->line && (gl != 1 || gap[0] != ' ')) continue;
+        int32_t id = key_id(R, sa);
+        uint32_t dd = vbi_lm_bigram_count(R->lm, id, id);
+        /* a reduplication the model knows ("xanh xanh"), not a stray doubling */
+        if (id < 0 || (dd >= 3 && (uint64_t)dd * 500 >= vbi_lm_count(R->lm, id))) continue;
+        b->flags |= T_DELETE;
+        b->kind = K_BREAK;
+        b->conf = 0.9f;
+    }
+    return 0;
+}
+
+/* A marked non-syllable right after a page break ("hữu" ... "ngệ"): the
+   known syllable within two letter edits that best follows the previous word. */
+static int layer_broken_words(rstate *R)
+{
+    static const char letters[] = "abcdeghiklmnopqrstuvxy";
+    for (size_t i = 1; i < R->n; i++) {
+        tok *x = &R->t[i];
+        if (!(x->flags & T_JOIN) || !(x->flags & T_SYL) || (x->flags & (T_VALID | T_CHANGED)) ||
+            !x->syl.marked)
+            continue;
+        tok *pv = &R->t[i - 1];
+        int32_t prev = pv->obs;
+        char sk[VBI_SYL_MAX + 1];
+        size_t sn = vbi_syl_skeleton(&x->syl, sk);
+        double best = -INFINITY;
+        int32_t bid = -1;
+        /* edits of the skeleton: one insertion, then one substitution */
+        char v1[VBI_SYL_MAX + 2], v2[VBI_SYL_MAX + 2];
+        for (size_t pos = 0; pos <= sn && sn + 1 <= VBI_SYL_MAX; pos++)
+            for (const char *L = letters; *L; L++) {
+                memcpy(v1, sk, pos);
+                v1[pos] = *L;
+                memcpy(v1 + pos + 1, sk + pos, sn - pos);
+                for (size_t q = 0; q <= sn + 1; q++)
+                    for (const char *M = letters; *M; M++) {
+                        memcpy(v2, v1, sn + 1);
+                        if (q < sn + 1) v2[q] = *M;
+                        else if (M != letters) break;
+                        const uint32_t *ids;
+                        size_t nc = vbi_lm_candidates(R->lm, v2, sn + 1, &ids);
+                        for (size_t k = 0; k < nc; k++) {
+                            const vbi_syl *cs = vbi_lm_syl(R->lm, ids[k]);
+                            if (cs->tone != x->syl.tone) continue; /* keep the tone seen */
+                            double s = vbi_lm_logp(R->lm, prev, (int32_t)ids[k]);
+                            if (vbi_lm_bigram_count(R->lm, prev, (int32_t)ids[k]) < 5) continue;
+                            if (s > best) {
+                                best = s;
+                                bid = (int32_t)ids[k];
+                            }
+                        }
+                    }
+            }
+        (void)letters;
+        if (bid >= 0) {
+            x->out = *vbi_lm_syl(R->lm, (uint32_t)bid);
+            x->out.ncase = x->syl.ncase;
+            x->flags |= T_CHANGED;
+            x->kind = K_SPELLING;
+            x->conf = 0.8f;
+        }
+    }
+    return 0;
+}
+
+/* ---- output ----------------------------------------------------------------- */
+
+typedef struct {
+    vbi_span span;
+    uint32_t kind;
+    uint32_t roff, rlen; /* replacement in the repl buffer */
+    float conf;
+} pending;
+
+static int cmp_corr(const void *a, const void *b)
+{
+    const vbi_correction *x = a, *y = b;
+    return x->span.s < y->span.s ? -1 : x->span.s > y->span.s;
+}
+
+/* Make room for add more bytes in the new text and its maps. */
+static int grow_out(vbi_buf *nt, uint32_t **ms, uint32_t **me, size_t *mcap, size_t add)
+{
+    if (nt->len + add <= *mcap) return 0;
+    if (vbi_buf_reserve(nt, add)) return VANBAN_ENOMEM;
+    uint32_t *a = realloc(*ms, nt->cap * sizeof *a);
+    if (!a) return VANBAN_ENOMEM;
+    *ms = a;
+    uint32_t *b = realloc(*me, nt->cap * sizeof *b);
+    if (!b) return VANBAN_ENOMEM;
+    *me = b;
+    *mcap = nt->cap;
+    return 0;
+}
+
+/* Replace the text and record the corrections. */
+static int rebuild(rstate *R)
+{
+    vanban_parser *p = R->p;
+    vanban_result *res = p->res;
+    const char *in = p->input.p;
+    /* existing corrections (unicode, case from normalize.c), sorted */
+    if (res->ncorrections) qsort(res->corrections, res->ncorrections, sizeof *res->corrections, cmp_corr);
+    size_t nold = res->ncorrections;
+    bool *drop = calloc(nold + 1, sizeof *drop);
+    vbi_buf nt = {0};
+    uint32_t *ms = NULL, *me = NULL;
+    pending *pend = NULL;
+    size_t npend = 0, pcap = 0;
+    int rc = VANBAN_ENOMEM;
+    if (!drop) goto out;
+    if (vbi_buf_reserve(&nt, p->text.len + R->repl.len + 16)) goto out;
+    size_t mcap = nt.cap;
+    ms = malloc(mcap * sizeof *ms);
+    me = malloc(mcap * sizeof *me);
+    if (!ms || !me) goto out;
+    size_t ti = 0, oc = 0;
+    for (size_t li = 0; li < p->nlines; li++) {
+        vbi_line *l = &p->lines[li];
+        size_t a = l->off, e = (size_t)l->off + l->len;
+        size_t start = nt.len;
+        while (a < e) {
+            tok *x = ti < R->n && R->t[ti].off == a ? &R->t[ti] : NULL;
+            if (!x) {
+                if (grow_out(&nt, &ms, &me, &mcap, 1)) goto grow;
+                ms[nt.len] = p->ms[a];
+                me[nt.len] = p->me[a];
+                nt.p[nt.len++] = p->text.p[a++];
+                continue;
+            }
+            ti++;
+            uint32_t os = p->ms[x->off], oe = p->me[x->off + x->len - 1];
+            char buf[4 * VBI_SYL_MAX + 8];
+            const char *w = p->text.p + x->off;
+            size_t wl = x->len;
+            if (x->flags & T_DELETE) {
+                /* drop the word and the white space before it */
+                if (nt.len > start && nt.p[nt.len - 1] == ' ') nt.len--;
+                if (ti >= 2) {
+                    const tok *pv = &R->t[ti - 2];
+                    os = p->me[pv->off + pv->len - 1];
+                }
+                wl = 0;
+            } else if (x->flags & T_REPL) {
+                w = R->repl.p + x->roff;
+                wl = x->rlen;
+            } else if (x->flags & T_CHANGED) {
+                wl = vbi_syl_render(R->g, &x->out, R->style, x->out.ncase, buf);
+                w = buf;
+            }
+            bool changed = (oe - os != wl) || memcmp(in + os, w, wl) != 0;
+            if (changed && !(x->flags & (T_CHANGED | T_DELETE))) {
+                /* normalize.c changed it (NFC, look-alike, zero width, case);
+                   markup inside a word is left alone */
+                for (uint32_t k = os; k < oe && changed; k++)
+                    if (in[k] == '*' || in[k] == '\\' || in[k] == '_' || in[k] == '#') changed = false;
+            }
+            if (changed) {
+                uint32_t kind = x->kind ? x->kind : K_UNICODE;
+                float conf = x->kind ? x->conf : 1.0f;
+                while (oc < nold && res->corrections[oc].span.s < os) oc++;
+                for (size_t k = oc; k < nold && res->corrections[k].span.s < oe; k++) {
+                    drop[k] = true;
+                    if (!x->kind && !strcmp(res->corrections[k].kind, "case")) kind = K_CASE;
+                    if (!x->kind) conf = (float)res->corrections[k].confidence;
+                }
+                if (npend == pcap) {
+                    size_t c2 = pcap ? pcap * 2 : 64;
+                    pending *np = realloc(pend, c2 * sizeof *np);
+                    if (!np) goto out;
+                    pend = np;
+                    pcap = c2;
+                }
+                pending *pd = &pend[npend++];
+                pd->span.s = os;
+                pd->span.e = oe;
+                pd->kind = kind;
+                pd->conf = conf;
+                pd->roff = (uint32_t)R->repl.len;
+                pd->rlen = (uint32_t)wl;
+                if (vbi_buf_put(&R->repl, w, wl)) goto out;
+                w = R->repl.p + pd->roff; /* buffer may have moved */
+            }
+            if (grow_out(&nt, &ms, &me, &mcap, wl)) goto grow;
+            for (size_t k = 0; k < wl; k++) {
+                ms[nt.len + k] = os;
+                me[nt.len + k] = oe;
+            }
+            if (wl) memcpy(nt.p + nt.len, w, wl);
+            nt.len += wl;
+            a = (size_t)x->off + x->len;
+            continue;
+        grow:
+            rc = VANBAN_ENOMEM;
+            goto out;
+        }
+        l->off = (uint32_t)start;
+        l->len = (uint32_t)(nt.len - start);
+    }
+    /* page-break joins: the blank lines between go, the break becomes a space */
+    for (size_t i = 0; i < R->n; i++) {
+        tok *x = &R->t[i];
+        if (!(x->flags & T_JOIN) || !i) continue;
+        tok *pv = &R->t[i - 1];
+        uint32_t s = p->me[pv->off + pv->len - 1], e = p->ms[x->off];
+        if (npend == pcap) {
+            size_t c2 = pcap ? pcap * 2 : 64;
+            pending *np = realloc(pend, c2 * sizeof *np);
+            if (!np) goto out;
+            pend = np;
+            pcap = c2;
+        }
+        pending *pd = &pend[npend++];
+        pd->span.s = s;
+        pd->span.e = e;
+        pd->kind = K_BREAK;
+        pd->conf = 0.8f;
+        pd->roff = (uint32_t)R->repl.len;
+        pd->rlen = 1;
+        if (vbi_buf_put(&R->repl, " ", 1)) goto out;
+        for (size_t k = pv->line + 1; k < x->line; k++) p->lines[k].flags |= 0x8000;
+    }
+    {
+        size_t o = 0;
+        for (size_t k = 0; k < p->nlines; k++)
+            if (!(p->lines[k].flags & 0x8000)) p->lines[o++] = p->lines[k];
+        p->nlines = o;
+    }
+    /* corrections: keep the old ones not folded into a word, add ours, sort */
+    {
+        size_t o = 0;
+        for (size_t k = 0; k < nold; k++)
+            if (!drop[k]) res->corrections[o++] = res->corrections[k];
+        res->ncorrections = o;
+        for (size_t k = 0; k < npend; k++) {
+            pending *pd = &pend[k];
+            rc = vbi_add_correction(p, pd->span, in + pd->span.s, pd->span.e - pd->span.s,
+                                    R->repl.p + pd->roff, pd->rlen, kind_names[pd->kind], pd->conf);
+            if (rc) goto out;
+        }
+        if (res->ncorrections)
+            qsort(res->corrections, res->ncorrections, sizeof *res->corrections, cmp_corr);
+    }
+    vbi_buf_free(&p->text);
+    p->text = nt;
+    nt.p = NULL;
+    free(p->ms);
+    free(p->me);
+    p->ms = ms;
+    p->me = me;
+    p->mcap = mcap;
+    ms = me = NULL;
+    rc = 0;
+out:
+    free(drop);
+    free(pend);
+    free(ms);
+    free(me);
+    vbi_buf_free(&nt);
+    return rc;
+}
+
+int vbi_repair(vanban_parser *p)
+{
+    if (!p->model->lm || !p->model->sylgram) return 0;
+    rstate R;
+    memset(&R, 0, sizeof R);
+    R.p = p;
+    R.g = p->model->sylgram;
+    R.lm = p->model->lm;
+    R.margin = p->opt.repair_margin > 0 ? p->opt.repair_margin : DEFAULT_MARGIN;
+    int rc = tokenize(&R);
+    if (!rc) {
+        layer_structure(&R);
+        R.style = doc_style(&R);
+        if (p->opt.tone_style == VANBAN_TONE_MODERN) R.style = VBI_STYLE_MODERN;
+        if (p->opt.tone_style == VANBAN_TONE_TRADITIONAL) R.style = VBI_STYLE_TRADITIONAL;
+        rc = layer_codes(&R);
+    }
+    if (!rc) rc = layer_context(&R);
+    if (!rc) rc = layer_broken_words(&R);
+    if (!rc) rc = layer_breaks(&R);
+    if (!rc && p->opt.tone_style != VANBAN_TONE_KEEP)
+        for (size_t i = 0; i < R.n; i++) {
+            tok *x = &R.t[i];
+            if ((x->flags & (T_VALID | T_CODE | T_CHANGED)) != T_VALID) continue;
+            int s = vbi_syl_style(R.g, &x->syl);
+            if (s >= 0 && s != R.style) {
+                x->out = x->syl;
+                x->flags |= T_CHANGED;
+                x->kind = K_STYLE;
+                x->conf = 1.0f;
+            }
+        }
+    if (!rc) rc = rebuild(&R);
+    free(R.t);
+    free(R.ucount);
+    free(R.bkey);
+    free(R.bval);
+    vbi_buf_free(&R.repl);
+    return rc;
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Every repair layer on small inputs, chunked feeding and bad input."""
+import json
+import subprocess
+import sys
+
+VANBAN = sys.argv[1]
+fails = 0
+
+
+def norm(text, *args):
+    r = subprocess.run([VANBAN, 'normalize', *args, '-'], input=text.encode('utf-8'),
+                       stdout=subprocess.PIPE, check=True, timeout=30)
+    return r.stdout.decode('utf-8')
+
+
+def log(text, *args):
+    return json.loads(norm(text, '--log', *args))
+
+
+def check(name, got, want):
+    global fails
+    if got != want:
+        fails += 1
+        print('not ok - %s\n  got:  %r\n  want: %r' % (name, got, want))
+    else:
+        print('ok - %s' % name)
+
+
+# layer 1: NFC is a correction of kind unicode, one per word
+nfd = 'Công ta\u0300i chi\u0301nh.\n'
+check('nfc text', norm(nfd), 'Công tài chính.\n')
+check('nfc log', [(c['from'], c['to'], c['kind']) for c in log(nfd)],
+      [('ta\u0300i', 'tài', 'unicode'), ('chi\u0301nh', 'chính', 'unicode')])
+check('look-alike', norm('\u00d0ảng viên\n'), 'Đảng viên\n')
+check('zero width', norm('cán\u200b bộ\n'), 'cán bộ\n')
+# layer 2: tone on the wrong letter; case inside an upper-case line
+check('misplaced tone', norm('lựơng và nghịêm\n'), 'lượng và nghiệm\n')
+check('caps line', norm('PHÓ Bí THƯ\n'), 'PHÓ BÍ THƯ\n')
+# layer 3: tone style kept, or converted
+check('style kept', norm('hoà bình và khoá học\n'), 'hoà bình và khoá học\n')
+check('style traditional', norm('hoà bình, uỷ ban\n', '--tone-style=traditional'),
+      'hòa bình, ủy ban\n')
+check('style modern', norm('hòa bình, ủy ban\n', '--tone-style=modern'), 'hoà bình, uỷ ban\n')
+# layer 4: context; text without marks restored in full
+check('phuong cham', norm('theo phuong châm vừa hợp tác vừa đấu tranh.\n'),
+      'theo phương châm vừa hợp tác vừa đấu tranh.\n')
+stripped = ('Can cu Luat to chuc chinh quyen dia phuong ngay 19 thang 6 nam 2015;\n'
+            'Theo de nghi cua Giam doc So Tai chinh.\n')
+out = norm(stripped)
+check('stripped restored', 'Căn cứ Luật tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015' in out, True)
+# untouched: codes, names, URLs, e-mail
+keep = 'Số 12-CT/TW, NVNONN, TgNc, Gyeonggi, U-li-a-nốp, www.tinh.gov.vn, vp@tinh.vn ở Con Cuông.\n'
+check('codes kept', norm(keep), keep)
+# layer 5: doubled syllables, page breaks
+check('doubling', norm('nâng cao cao hiệu quả các các hoạt động.\n'), 'nâng cao hiệu quả các hoạt động.\n')
+# --no-repair: the input itself
+check('no repair', norm(nfd, '--no-repair'), nfd)
+# chunked feeding gives the same output
+text = open(sys.argv[2] + '/corpus/000_2f9b38297f144349.txt', encoding='utf-8').read()
+whole = norm(text, '--log')
+for ch in ('1', '7', 'random:3'):
+    check('chunk %s' % ch, norm(text, '--log', '--chunk', ch), whole)
+# bad input: isolated marks, 1000 marks in a row, mixed scripts
+bad = '\u0301 a\u0301\u0301 ' + 'x' + '\u0300' * 1000 + ' Москва 東京 ελληνικά cộng hòa\n'
+out = norm(bad)
+check('bad input survives', out.endswith('cộng hòa\n') and 'Москва 東京 ελληνικά' in out, True)
+check('bad input parse', subprocess.run([VANBAN, 'parse', '-'], input=bad.encode(),
+                                        stdout=subprocess.PIPE, timeout=30).returncode, 0)
+# diff output
+d = norm('theo phuong châm\n', '--diff')
+check('diff', d, '@@ line 1\n-theo phuong châm\n+theo phương châm\n')
+print('ok' if not fails else '%d failures' % fails)
+sys.exit(1 if fails else 0)

@@ -1,0 +1,286 @@
+/* train.c - count syllable n-grams in clean Vietnamese text for the repair model.
+ *
+ * usage: vanban-train [-g grammars/syllable.tsv] [-o OUTDIR] [--min-bigram N] FILE...
+ *
+ * Reads plain text (UTF-8), cuts it into sentences the way the repair stage
+ * does (any punctuation, digit or non-syllable word and any blank line ends
+ * the context; a single line break does not), maps each syllable to its
+ * model key (lower case, NFC, traditional tone placement) and writes
+ *   OUTDIR/unigrams.tsv  key  count  left-context total  distinct followers  distinct predecessors
+ *   OUTDIR/bigrams.tsv   key1 key2  count            (count >= --min-bigram, default 2)
+ *   OUTDIR/abbrev.tsv    upper-case codes that are not syllables, seen >= 3 times
+ * The key "<s>" is the start of a sentence.  The files hold counts only, no
+ * text, so they may be committed; tools/build_lm.py turns them into the
+ * binary model.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "repair.h"
+
+typedef struct {
+    char *key;
+    uint64_t count, left, nfollow, nprec;
+} word;
+
+typedef struct {
+    word *w;
+    size_t n, cap; /* open addressing over keys */
+} wtab;
+
+static uint64_t fnv64(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+static void *xmalloc(size_t n)
+{
+    void *p = calloc(1, n);
+    if (!p) {
+        fprintf(stderr, "vanban-train: out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+static word *wt_get(wtab *t, const char *k, size_t n);
+
+static void wt_grow(wtab *t)
+{
+    wtab nt = {xmalloc((t->cap ? t->cap * 2 : 1024) * sizeof(word)), 0,
+               t->cap ? t->cap * 2 : 1024};
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->w[i].key) {
+            word *d = wt_get(&nt, t->w[i].key, strlen(t->w[i].key));
+            char *kk = d->key;
+            *d = t->w[i];
+            free(kk);
+        }
+    free(t->w);
+    *t = nt;
+}
+
+static word *wt_get(wtab *t, const char *k, size_t n)
+{
+    if ((t->n + 1) * 2 > t->cap) wt_grow(t);
+    size_t h = fnv64(k, n) & (t->cap - 1);
+    while (t->w[h].key) {
+        if (strlen(t->w[h].key) == n && !memcmp(t->w[h].key, k, n)) return &t->w[h];
+        h = (h + 1) & (t->cap - 1);
+    }
+    t->w[h].key = xmalloc(n + 1);
+    memcpy(t->w[h].key, k, n);
+    t->n++;
+    return &t->w[h];
+}
+
+static wtab words, bigrams, abbrevs; /* bigram keys: "a b" */
+
+static char prev[64];
+static size_t prevlen;
+
+static void add_token(const char *key, size_t n)
+{
+    word *w = wt_get(&words, key, n);
+    w->count++;
+    char bk[160];
+    if (prevlen + n + 2 > sizeof bk) return;
+    memcpy(bk, prev, prevlen);
+    bk[prevlen] = ' ';
+    memcpy(bk + prevlen + 1, key, n);
+    word *b = wt_get(&bigrams, bk, prevlen + 1 + n);
+    word *pw = wt_get(&words, prev, prevlen);
+    pw->left++;
+    if (b->count++ == 0) {
+        pw->nfollow++;
+        wt_get(&words, key, n)->nprec++;
+    }
+    memcpy(prev, key, n);
+    prevlen = n;
+}
+
+static void sentence_break(void)
+{
+    memcpy(prev, "<s>", 3);
+    prevlen = 3;
+}
+
+static void train_text(const vbi_sylgram *g, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    size_t cap = 1 << 20, len = 0;
+    char *raw = xmalloc(cap);
+    size_t k;
+    while ((k = fread(raw + len, 1, cap - len, f)) > 0) {
+        len += k;
+        if (len == cap) {
+            char *r = realloc(raw, cap *= 2);
+            if (!r) exit(2);
+            raw = r;
+        }
+    }
+    fclose(f);
+    utf8proc_uint8_t *nfc = NULL;
+    utf8proc_ssize_t nn = utf8proc_map((const utf8proc_uint8_t *)raw, (utf8proc_ssize_t)len,
+                                       &nfc, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    free(raw);
+    if (nn < 0) {
+        fprintf(stderr, "%s: not UTF-8, skipped\n", path);
+        return;
+    }
+    int32_t *cp = xmalloc(((size_t)nn + 1) * sizeof *cp);
+    size_t m = 0;
+    for (utf8proc_ssize_t i = 0; i < nn;) {
+        utf8proc_int32_t c;
+        utf8proc_ssize_t a = utf8proc_iterate(nfc + i, nn - i, &c);
+        if (a <= 0) { a = 1; c = ' '; }
+        cp[m++] = c;
+        i += a;
+    }
+    free(nfc);
+    sentence_break();
+    int newlines = 0;
+    for (size_t i = 0; i < m;) {
+        int32_t c = cp[i];
+        if (!vbi_is_letter_cp(c)) {
+            if (c == '\n') {
+                if (++newlines >= 2) sentence_break();
+            } else if (c != ' ' && c != '\t' && c != '\r' && c != 0xA0) {
+                sentence_break();
+            }
+            i++;
+            continue;
+        }
+        newlines = 0;
+        size_t s = i;
+        while (i < m && (vbi_is_letter_cp(cp[i]) ||
+                         utf8proc_category(cp[i]) == UTF8PROC_CATEGORY_MN))
+            i++;
+        bool glued = (s > 0 && (cp[s - 1] == '/' || cp[s - 1] == '@' || cp[s - 1] == '_' ||
+                                (cp[s - 1] >= '0' && cp[s - 1] <= '9'))) ||
+                     (i < m && (cp[i] == '/' || cp[i] == '@' || cp[i] == '_' ||
+                                (cp[i] >= '0' && cp[i] <= '9')));
+        vbi_syl sy;
+        if (glued || vbi_syl_decode(g, cp + s, i - s, &sy) || !vbi_syl_valid(g, &sy) ||
+            sy.ncase == VBI_CASE_MIXED) {
+            if (!glued && i - s >= 2 && i - s < 12) {
+                bool caps = true;
+                for (size_t t = s; t < i; t++)
+                    if (vbi_is_lower_cp(cp[t])) caps = false;
+                if (caps) {
+                    char b[64];
+                    size_t o = 0;
+                    for (size_t t = s; t < i; t++)
+                        o += (size_t)utf8proc_encode_char(cp[t], (utf8proc_uint8_t *)b + o);
+                    wt_get(&abbrevs, b, o)->count++;
+                }
+            }
+            sentence_break();
+            continue;
+        }
+        char key[4 * VBI_SYL_MAX + 1];
+        size_t kl = vbi_syl_key(g, &sy, key);
+        add_token(key, kl);
+    }
+    free(cp);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    const word *x = a, *y = b;
+    return strcmp(x->key, y->key);
+}
+
+static void dump(const char *dir, const char *name, wtab *t, int kind, uint64_t min)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    word *v = xmalloc((t->n + 1) * sizeof *v);
+    size_t n = 0;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->w[i].key && t->w[i].count >= min) v[n++] = t->w[i];
+    qsort(v, n, sizeof *v, cmp_key);
+    for (size_t i = 0; i < n; i++) {
+        if (kind == 0)
+            fprintf(f, "%s\t%llu\t%llu\t%llu\t%llu\n", v[i].key, (unsigned long long)v[i].count,
+                    (unsigned long long)v[i].left, (unsigned long long)v[i].nfollow,
+                    (unsigned long long)v[i].nprec);
+        else {
+            char *sp = kind == 1 ? strchr(v[i].key, ' ') : NULL;
+            if (sp) *sp = '\t';
+            fprintf(f, "%s\t%llu\n", v[i].key, (unsigned long long)v[i].count);
+            if (sp) *sp = ' ';
+        }
+    }
+    free(v);
+    if (fclose(f)) {
+        perror(path);
+        exit(2);
+    }
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = xmalloc((size_t)n + 1);
+    if (fread(b, 1, (size_t)n, f) != (size_t)n) exit(2);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+int main(int argc, char **argv)
+{
+    const char *gpath = "grammars/syllable.tsv", *out = "grammars/lm";
+    uint64_t minb = 2;
+    int i = 1;
+    for (; i < argc; i++) {
+        if (!strcmp(argv[i], "-g") && i + 1 < argc) gpath = argv[++i];
+        else if (!strcmp(argv[i], "-o") && i + 1 < argc) out = argv[++i];
+        else if (!strcmp(argv[i], "--min-bigram") && i + 1 < argc)
+            minb = strtoull(argv[++i], NULL, 10);
+        else break;
+    }
+    if (i >= argc) {
+        fprintf(stderr, "usage: vanban-train [-g syllable.tsv] [-o OUTDIR] [--min-bigram N] FILE...\n");
+        return 2;
+    }
+    size_t glen;
+    char *gd = slurp(gpath, &glen);
+    vbi_sylgram *g;
+    char msg[200];
+    if (vbi_sylgram_load(&g, gd, glen, msg, sizeof msg)) {
+        fprintf(stderr, "vanban-train: %s\n", msg);
+        return 2;
+    }
+    free(gd);
+    wt_get(&words, "<s>", 3);
+    for (; i < argc; i++) train_text(g, argv[i]);
+    dump(out, "unigrams.tsv", &words, 0, 0);
+    dump(out, "bigrams.tsv", &bigrams, 1, minb);
+    dump(out, "abbrev.tsv", &abbrevs, 2, 3);
+    fprintf(stderr, "vanban-train: %zu syllable types, %zu bigram types\n", words.n, bigrams.n);
+    vbi_sylgram_free(g);
+    return 0;
+}

@@ -107,6 +107,17 @@ typedef struct vanban_options {
     size_t max_warnings;       /**< warnings kept per input (default 100); more are counted */
     uint32_t match_limit;      /**< PCRE2 match limit per pattern call (default 1000000) */
     uint32_t depth_limit;      /**< PCRE2 depth limit (default 10000) */
+    /**
+     * Input encoding, or NULL (the default) to detect it per input: a BOM
+     * (UTF-8, UTF-16 LE/BE), valid UTF-8, else the legacy Vietnamese
+     * encodings by their byte statistics.  Names: "utf-8", "utf-16le",
+     * "utf-16be", "windows-1258", "vni", "tcvn3", "viscii".  UTF-8 that was
+     * once read as Windows-1252 and saved again ("Tá»‰nh") is repaired.  The
+     * encoding found is source.encoding in the JSON; spans stay byte offsets
+     * of the input as fed.  An unknown name makes vanban_parser_new() fail
+     * with VANBAN_EINVAL.  Not copied: the string must outlive the parser.
+     */
+    const char *encoding;
 } vanban_options;
 
 /** Fill opt with the defaults. */

@@ -48,5 +48,6 @@ int cli_load_model(const cli_common *c, vanban_model **model);
 
 /* Commands: each returns the exit status. */
 int cmd_parse(int argc, char **argv);
+int cmd_batch(int argc, char **argv); /* batch.c */
 
 #endif

@@ -6,6 +6,7 @@
 
 static const char usage[] =
     "usage: vanban parse [options] FILE...   (FILE '-' reads standard input)\n"
+    "       vanban batch IN_DIR -o OUT_DIR [options]   (see vanban batch --help)\n"
     "       vanban --version | --help\n"
     "\n"
     "Reads Vietnamese administrative documents (OCR text) and prints one JSON\n"
@@ -28,6 +29,7 @@ static const struct {
     int (*run)(int argc, char **argv);
 } commands[] = {
     {"parse", cmd_parse},
+    {"batch", cmd_batch}, /* batch.c; see vanban batch --help */
 };
 
 int main(int argc, char **argv)

@@ -444,6 +444,23 @@ static void record(batch *b, const batch_job *j, const fresult *fr)
     pthread_mutex_unlock(&b->mu);
 }
 
+/* --resume: an output (an error record without checksum) that is already
+   there, byte for byte, is left alone. */
+static bool same_file(const char *path, const obuf *o)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    char buf[8192];
+    size_t at = 0, n;
+    bool same = true;
+    while (same && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+        same = at + n <= o->len && !memcmp(buf, o->p + at, n);
+        at += n;
+    }
+    fclose(f);
+    return same && at == o->len;
+}
+
 static void process(batch *b, wstate *w, batch_job *j)
 {
     fresult fr;
@@ -466,7 +483,7 @@ static void process(batch *b, wstate *w, batch_job *j)
         else do_file(b, w, full, j->rel, outp, &fr);
         if (fr.kind && error_record(b, j->rel, &fr, w) == 0) have_json = true;
         else if (!fr.kind) have_json = true;
-        if (outp && have_json && !fr.skipped &&
+        if (outp && have_json && !fr.skipped && !(b->resume && same_file(outp, &w->o1)) &&
             batch_write_atomic(outp, w->o1.p, w->o1.len, b->sync) != 0) {
             fail(&fr, BK_WRITE, -1, "cannot write the output: %s", strerror(errno));
             have_json = error_record(b, j->rel, &fr, w) == 0;

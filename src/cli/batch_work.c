@@ -517,6 +517,9 @@ void *batch_worker(void *arg)
         pthread_mutex_lock(&b->mu);
         while (b->rcount == 0 && !b->closed && !batch_stop) pthread_cond_wait(&b->cv_get, &b->mu);
         if (b->rcount == 0 || batch_stop) {
+            /* wake a producer blocked on a full queue: it stops too */
+            pthread_cond_broadcast(&b->cv_put);
+            pthread_cond_broadcast(&b->cv_get);
             pthread_mutex_unlock(&b->mu);
             break;
         }

@@ -219,7 +219,7 @@ int vbi_emit_json(const vanban_result *r, unsigned flags, vanban_write_fn fn, vo
     TRY(json_object_set_new(src, "path", jstr(r->path)));
     TRY(json_object_set_new(src, "bytes", json_integer((json_int_t)r->bytes)));
     TRY(json_object_set_new(src, "sha256", json_string(r->sha256)));
-    TRY(json_object_set_new(src, "encoding", json_string("utf-8")));
+    TRY(json_object_set_new(src, "encoding", json_string(r->encoding ? r->encoding : "utf-8")));
     TRY(json_object_set_new(root, "documents", docs));
     for (size_t i = 0; i < r->ndocs; i++) TRY(json_array_append_new(docs, doc_obj(r, &r->docs[i])));
     TRY(json_object_set_new(root, "warnings", warns));

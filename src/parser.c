@@ -40,6 +40,11 @@ int vanban_parser_new(const vanban_model *model, const vanban_options *opt, vanb
     if (p->opt.max_input_bytes == 0 || p->opt.max_input_bytes > UINT32_MAX - 1)
         p->opt.max_input_bytes = UINT32_MAX - 1; /* spans are 32-bit */
     p->opt.source_path = NULL;
+    p->enc_forced = -1; /* encoding (encoding.c) */
+    if (opt && opt->encoding && (p->enc_forced = vbi_encoding_lookup(opt->encoding)) < 0) {
+        free(p);
+        return VANBAN_EINVAL;
+    }
     p->res = calloc(1, sizeof *p->res);
     if (!p->res) goto nomem;
     const char *path = opt && opt->source_path ? opt->source_path : NULL;
@@ -91,6 +96,8 @@ void vanban_parser_free(vanban_parser *p)
     if (p->casemap) ucasemap_close(p->casemap);
     vbi_buf_free(&p->input);
     vbi_buf_free(&p->text);
+    vbi_buf_free(&p->conv); /* encoding */
+    free(p->omap);
     free(p->ms);
     free(p->me);
     free(p->lines);
@@ -150,11 +157,13 @@ int vanban_parser_finish(vanban_parser *p, vanban_result **out)
     if (p->status) return p->status;
     if (p->finished) return VANBAN_ESTATE;
     p->finished = true;
-    if (p->have_nul) {
-        p->error_offset = (size_t)p->first_nul;
-        return p->status = VANBAN_ENOTTEXT;
-    }
-    int rc = read_lines(p, (const unsigned char *)p->input.p, p->input.len);
+    /* encoding: detect, convert to UTF-8 (p->conv) when needed; NUL bytes
+       outside UTF-16 make the input binary (VANBAN_ENOTTEXT) */
+    int rc = vbi_decode_input(p);
+    if (rc) return p->status = rc;
+    p->res->encoding = p->encoding;
+    const vbi_buf *in = p->omap ? &p->conv : &p->input;
+    rc = read_lines(p, (const unsigned char *)in->p, in->len);
     if (rc) return p->status = rc;
     vanban_result *r = p->res;
     r->bytes = p->total;

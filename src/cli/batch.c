@@ -296,6 +296,63 @@ static void *producer_main(void *arg)
     return (void *)(intptr_t)rc;
 }
 
+/* "vanban parse --jsonl IN": a map step for GNU parallel and Slurm.  Each
+   line of IN ('-' = standard input) is a path, or a document as a JSON string,
+   or an object {"path": ..., "text": ...}; each gives one JSON line on
+   standard output, in order: the result, or an error record. */
+int cmd_parse_jsonl(const cli_common *c, const char *in)
+{
+    batch *b = calloc(1, sizeof *b);
+    if (!b) return 2;
+    b->c = *c;
+    b->c.jflags = 0;
+    b->max_line = (size_t)1 << 20;
+    b->jsonl_fd = -1;
+    FILE *f = strcmp(in, "-") ? fopen(in, "r") : stdin;
+    int status = 0;
+    if (!f) {
+        fprintf(stderr, "vanban: %s: %s\n", in, strerror(errno));
+        free(b);
+        return 2;
+    }
+    if (cli_load_model(&b->c, &b->model)) status = 2;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    obuf out = {0};
+    while (!status || status == 1) {
+        if ((n = getline(&line, &cap, f)) < 0) break;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
+        if (n == 0) continue;
+        out.len = 0;
+        int rc;
+        if (line[0] == '{' || line[0] == '"') {
+            json_t *j = json_loadb(line, (size_t)n, JSON_DECODE_ANY, NULL);
+            json_t *t = json_is_string(j) ? j : json_object_get(j, "text");
+            const char *path = json_string_value(json_object_get(j, "path"));
+            if (json_is_string(t)) {
+                rc = batch_one_line(b, path, json_string_value(t), json_string_length(t), &out);
+            } else {
+                fprintf(stderr, "vanban: input line is not a path, a JSON string or "
+                                "{\"text\": ...}: %.60s\n", line);
+                rc = batch_one_line(b, "-", "", 0, &out) ? 2 : 1; /* keep one line per input */
+            }
+            json_decref(j);
+        } else {
+            rc = batch_one_line(b, line, NULL, 0, &out);
+        }
+        if (rc > status) status = rc;
+        if (out.len && fwrite(out.p, 1, out.len, stdout) != out.len) status = 2;
+    }
+    if (ferror(f) || fflush(stdout)) status = 2;
+    if (f != stdin) fclose(f);
+    free(line);
+    free(out.p);
+    if (b->model) vanban_model_free(b->model);
+    free(b);
+    return status;
+}
+
 int cmd_batch(int argc, char **argv)
 {
     batch *b = calloc(1, sizeof *b);

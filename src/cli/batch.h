@@ -97,5 +97,6 @@ void *batch_worker(void *arg);
 double batch_now(void);
 int batch_mkdirs(const char *dir);
 int batch_write_atomic(const char *path, const char *buf, size_t len, bool sync);
+int batch_one_line(const batch *b, const char *path, const char *text, size_t len, obuf *out);
 
 #endif

@@ -508,6 +508,36 @@ static void process(batch *b, wstate *w, batch_job *j)
     free(outp);
 }
 
+/* "vanban parse --jsonl": one input (a file, or text when text != NULL) ->
+   one compact JSON line appended to out, the same as a batch would write.
+   Returns 1 when the input failed (the line is an error record), 2 when out
+   of memory, else 0. */
+int batch_one_line(const batch *b, const char *path, const char *text, size_t len, obuf *out)
+{
+    wstate w;
+    memset(&w, 0, sizeof w);
+    fresult fr;
+    memset(&fr, 0, sizeof fr);
+    fr.offset = -1;
+    const char *name = path ? path : "-";
+    if (text) {
+        w.in = (char *)text;
+        w.inlen = len;
+        parse_input(b, path, &w, &fr);
+        w.in = NULL;
+    } else {
+        do_file(b, &w, path, path, NULL, &fr);
+    }
+    int rc = fr.kind ? 1 : 0;
+    if (fr.kind && error_record(b, name, &fr, &w)) rc = 2;
+    const obuf *line = fr.kind || b->c.jflags ? &w.o2 : &w.o1;
+    if (rc < 2 && obuf_write(line->p ? line->p : "", line->len, out)) rc = 2;
+    free(w.in);
+    free(w.o1.p);
+    free(w.o2.p);
+    return rc;
+}
+
 void *batch_worker(void *arg)
 {
     batch *b = arg;

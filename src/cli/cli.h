@@ -49,5 +49,6 @@ int cli_load_model(const cli_common *c, vanban_model **model);
 /* Commands: each returns the exit status. */
 int cmd_parse(int argc, char **argv);
 int cmd_batch(int argc, char **argv); /* batch.c */
+int cmd_parse_jsonl(const cli_common *c, const char *in); /* batch.c: parse --jsonl IN */
 
 #endif

@@ -6,6 +6,7 @@
 
 static const char usage[] =
     "usage: vanban parse [options] FILE...   (FILE '-' reads standard input)\n"
+    "       vanban parse --jsonl LIST   (one path or JSON document per line -> JSON Lines)\n"
     "       vanban batch IN_DIR -o OUT_DIR [options]   (see vanban batch --help)\n"
     "       vanban --version | --help\n"
     "\n"
@@ -17,6 +18,7 @@ static const char usage[] =
     "  --compact         one line per JSON object (JSON Lines)\n"
     "  --grammars DIR    load grammars from DIR instead of the built-in ones\n"
     "  --no-repair       do not change the text (no case or look-alike fixes)\n"
+    "  --encoding NAME   force the input encoding (default: detect; see batch --help)\n"
     "  --max-bytes N     refuse inputs larger than N bytes (default 67108864)\n"
     "  --chunk N         feed the parser N bytes at a time (testing)\n"
     "  --chunk random:S  feed random-sized chunks, seed S (testing)\n"

@@ -220,6 +220,22 @@ static size_t moji_at(const cpvec *v, size_t i, int32_t *out)
     return k + 1;
 }
 
+/* Cheap test on the bytes: mojibake needs a Latin-1 letter (C3 82..C3 B4)
+   followed by a character standing for a continuation byte (C2 xx, or a
+   Windows-1252 sign: C5 xx, C6 92, CB xx, E2 80 xx, E2 84 A2), twice. */
+static bool maybe_mojibake(const unsigned char *s, size_t n)
+{
+    int seen = 0;
+    for (const unsigned char *p = s; (p = memchr(p, 0xC3, (size_t)(s + n - p))) != NULL; p++) {
+        if (s + n - p < 4 || p[1] < 0x82 || p[1] > 0xB4) continue;
+        unsigned char a = p[2], b = p[3];
+        if (a == 0xC2 || a == 0xC5 || a == 0xCB || (a == 0xC6 && b == 0x92) ||
+            (a == 0xE2 && (b == 0x80 || b == 0x84)))
+            if (++seen >= 2) return true;
+    }
+    return false;
+}
+
 /* Repair when most non-ASCII text is mojibake.  Returns 1 when repaired. */
 static int fix_mojibake(cpvec *v, size_t *count)
 {
@@ -518,7 +534,7 @@ int vbi_decode_input(vanban_parser *p)
     if (id < 0 && (rc = detect_legacy(s, n, &id))) return rc;
     p->encoding = enc_names[id];
     bool repair = !(p->opt.flags & VANBAN_OPT_NO_REPAIR);
-    if (id == E_UTF8 && (p->enc_forced >= 0 || !repair)) return 0;
+    if (id == E_UTF8 && (p->enc_forced >= 0 || !repair || !maybe_mojibake(s, n))) return 0;
     cpvec v = {0};
     rc = decode_as(id, s, n, &v);
     size_t seqs = 0;

@@ -34,7 +34,7 @@ typedef struct {
     char msg[512];
     long long offset;
     char enc[32];
-    bool skipped, have_sha;
+    bool skipped, have_sha, read_ok; /* read_ok: w->in holds the whole file */
     char sha[65];
 } fresult;
 
@@ -362,7 +362,8 @@ static void do_file(const batch *b, wstate *w, const char *full, const char *rel
     close(fd);
     if (fr->kind) return;
     fr->bytes = w->inlen;
-    if (b->resume || outp) {
+    fr->read_ok = true;
+    if (b->resume && outp) {
         sha_hex(w->in, w->inlen, fr->sha);
         fr->have_sha = true;
     }
@@ -481,6 +482,10 @@ static void process(batch *b, wstate *w, batch_job *j)
         if (b->out_dir) outp = out_path(b->out_dir, j->rel);
         if (!full || (b->out_dir && !outp)) fail(&fr, BK_PARSE, -1, "%s", "out of memory");
         else do_file(b, w, full, j->rel, outp, &fr);
+        if (fr.kind && fr.read_ok && !fr.have_sha && outp) { /* lets --resume skip it */
+            sha_hex(w->in, w->inlen, fr.sha);
+            fr.have_sha = true;
+        }
         if (fr.kind && error_record(b, j->rel, &fr, w) == 0) have_json = true;
         else if (!fr.kind) have_json = true;
         if (outp && have_json && !fr.skipped && !(b->resume && same_file(outp, &w->o1)) &&

@@ -185,7 +185,7 @@ static json_t *summary_json(batch *b, double secs)
     for (int k = 0; k < 16 && s->enc_name[k]; k++)
         if (json_object_set_new(encs, s->enc_name[k], json_integer((json_int_t)s->enc_count[k])))
             goto nomem;
-    qsort(b->errs, b->nerrs, sizeof *b->errs, cmp_err);
+    if (b->nerrs) qsort(b->errs, b->nerrs, sizeof *b->errs, cmp_err);
     for (size_t i = 0; i < b->nerrs; i++) {
         const batch_err *e = &b->errs[i];
         json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "path", e->path, "kind",
@@ -468,6 +468,10 @@ out:
     }
     free(b->errs);
     for (int k = 0; k < 16; k++) free((void *)b->st.enc_name[k]);
+    for (size_t i = 0; b->ring && i < b->rcount; i++) { /* left by an interruption */
+        free(b->ring[(b->rhead + i) % b->rcap].rel);
+        free(b->ring[(b->rhead + i) % b->rcap].premsg);
+    }
     free(b->ring);
     free(b->jsonl_tmp);
     free(b);

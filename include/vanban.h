@@ -114,6 +114,17 @@ typedef struct vanban_options {
     double repair_margin;      /**< evidence needed to change a valid syllable, in nats
                                     (0 = the tuned default, see docs/repair.md) */
     int tone_style;            /**< VANBAN_TONE_KEEP (default), _MODERN or _TRADITIONAL */
+    /**
+     * Input encoding, or NULL (the default) to detect it per input: a BOM
+     * (UTF-8, UTF-16 LE/BE), valid UTF-8, else the legacy Vietnamese
+     * encodings by their byte statistics.  Names: "utf-8", "utf-16le",
+     * "utf-16be", "windows-1258", "vni", "tcvn3", "viscii".  UTF-8 that was
+     * once read as Windows-1252 and saved again ("Tá»‰nh") is repaired.  The
+     * encoding found is source.encoding in the JSON; spans stay byte offsets
+     * of the input as fed.  An unknown name makes vanban_parser_new() fail
+     * with VANBAN_EINVAL.  Not copied: the string must outlive the parser.
+     */
+    const char *encoding;
 } vanban_options;
 
 /** Tone-mark placement: keep the document's own style, or convert. */
@@ -189,6 +200,7 @@ VANBAN_EXPORT int vanban_result_write_json(const vanban_result *r, unsigned flag
  * corrected span is replaced by its "to" text and every other byte is
  * written as it was fed (white space, markup and line breaks included).
  * With VANBAN_OPT_NO_REPAIR (or no corrections) this is the input itself.
+ * Output is UTF-8: an input in another encoding is written as converted.
  * Returns VANBAN_OK, VANBAN_EINVAL or VANBAN_EWRITE.
  */
 VANBAN_EXPORT int vanban_result_write_text(const vanban_result *r, vanban_write_fn fn, void *ud);

@@ -382,6 +382,13 @@ static int nfc(vanban_parser *p, size_t *np, size_t *changed)
     return rc;
 }
 
+/* Input offset of byte `at` of the text being read: the same offset for UTF-8
+   input, else looked up in the map of the converted text (encoding.c). */
+static uint32_t orig_off(const vanban_parser *p, uint64_t at)
+{
+    return p->omap ? p->omap[at] : (uint32_t)at;
+}
+
 static int one_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t ostart)
 {
     if (grow_cp(p, n + 1)) return VANBAN_ENOMEM;
@@ -391,13 +398,15 @@ static int one_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t
         utf8proc_ssize_t adv = utf8proc_iterate(s + k, (utf8proc_ssize_t)(n - k), &c);
         uint64_t at = ostart + k;
         if (adv <= 0) {
-            int rc = vbi_add_warning(p, "invalid-utf8", at,
+            int rc = vbi_add_warning(p, "invalid-utf8", orig_off(p, at),
                                      "invalid UTF-8 byte 0x%02X replaced by U+FFFD", s[k]);
             if (rc) return rc;
             c = 0xFFFD;
             adv = 1;
         }
-        uint32_t cs = (uint32_t)at, ce = (uint32_t)(at + (uint64_t)adv);
+        uint32_t cs = orig_off(p, at), ce = orig_off(p, at + (uint64_t)adv);
+        const char *from = (const char *)s + k; /* this character, as UTF-8 */
+        size_t fromlen = (size_t)adv;
         k += (size_t)adv;
         if (c == 0xFEFF && at == 0) continue; /* byte order mark */
         if (c == 0) continue;                 /* NUL: the input is reported as binary */
@@ -411,8 +420,7 @@ static int one_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t
                    c == 0x00AD) {
             if (!(p->opt.flags & VANBAN_OPT_NO_REPAIR)) {
                 vbi_span sp = {cs, ce};
-                int rc = vbi_add_correction(p, sp, (const char *)s + (cs - ostart), ce - cs, "",
-                                            0, "unicode", 1.0);
+                int rc = vbi_add_correction(p, sp, from, fromlen, "", 0, "unicode", 1.0);
                 if (rc) return rc;
                 continue;
             }
@@ -422,8 +430,7 @@ static int one_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t
             char tb[4];
             size_t tl = enc(to, tb);
             vbi_span sp = {cs, ce};
-            int rc = vbi_add_correction(p, sp, (const char *)s + (cs - ostart), ce - cs, tb, tl,
-                                        "unicode", 0.95);
+            int rc = vbi_add_correction(p, sp, from, fromlen, tb, tl, "unicode", 0.95);
             if (rc) return rc;
             c = to;
         }
@@ -435,8 +442,10 @@ static int one_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t
     size_t changed = 0;
     int rc = nfc(p, &m, &changed);
     if (rc) return rc;
-    if (changed && (p->opt.flags & VANBAN_OPT_NO_REPAIR)) { /* else: a repair correction */
-        rc = vbi_add_warning(p, "nfc", ostart,
+    if (changed && (p->opt.flags & VANBAN_OPT_NO_REPAIR) && !p->enc_decomposed) {
+        /* with repair, NFC is a "unicode" correction; Windows-1258 writes
+           tones apart by design, so composing them is no news */
+        rc = vbi_add_warning(p, "nfc", orig_off(p, ostart),
                              "%zu decomposed character(s) composed to NFC on this line", changed);
         if (rc) return rc;
     }
@@ -467,7 +476,7 @@ static int one_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t
     m = w;
     /* cells: split at tabs, or at runs of 3+ spaces in a short line */
     bool split_spaces = m <= 200;
-    uint32_t lstart = (uint32_t)ostart, lend = (uint32_t)(ostart + n);
+    uint32_t lstart = orig_off(p, ostart), lend = orig_off(p, ostart + n);
     size_t start = 0, cells = 0;
     while (start < m && (p->cp[start] == ' ' || p->cp[start] == '\t')) start++;
     for (;;) {

@@ -41,6 +41,11 @@ int vanban_parser_new(const vanban_model *model, const vanban_options *opt, vanb
     if (p->opt.max_input_bytes == 0 || p->opt.max_input_bytes > UINT32_MAX - 1)
         p->opt.max_input_bytes = UINT32_MAX - 1; /* spans are 32-bit */
     p->opt.source_path = NULL;
+    p->enc_forced = -1; /* encoding (encoding.c) */
+    if (opt && opt->encoding && (p->enc_forced = vbi_encoding_lookup(opt->encoding)) < 0) {
+        free(p);
+        return VANBAN_EINVAL;
+    }
     p->res = calloc(1, sizeof *p->res);
     if (!p->res) goto nomem;
     const char *path = opt && opt->source_path ? opt->source_path : NULL;
@@ -78,6 +83,7 @@ static void result_free(vanban_result *r)
     free(r->warnings);
     free(r->corrections);
     free(r->input);
+    free(r->imap);
     vbi_arena_free(&r->arena);
     free(r);
 }
@@ -93,6 +99,8 @@ void vanban_parser_free(vanban_parser *p)
     if (p->casemap) ucasemap_close(p->casemap);
     vbi_buf_free(&p->input);
     vbi_buf_free(&p->text);
+    vbi_buf_free(&p->conv); /* encoding */
+    free(p->omap);
     free(p->ms);
     free(p->me);
     free(p->lines);
@@ -172,21 +180,15 @@ int vanban_parser_finish(vanban_parser *p, vanban_result **out)
     if (p->status) return p->status;
     if (p->finished) return VANBAN_ESTATE;
     p->finished = true;
-    /* Binary: a NUL byte near the start (as git and grep judge) or many of
-       them.  A stray NUL in a long text is dropped with a warning instead. */
-    if (p->have_nul && (p->first_nul < 8192 || p->nuls * 100 >= p->total)) {
-        p->error_offset = (size_t)p->first_nul;
-        return p->status = VANBAN_ENOTTEXT;
-    }
-    if (p->have_nul) {
-        int w = vbi_add_warning(p, "nul-byte", p->first_nul,
-                                "%llu NUL byte(s) dropped, the first at offset %llu",
-                                (unsigned long long)p->nuls, (unsigned long long)p->first_nul);
-        if (w) return p->status = w;
-    }
+    /* encoding: detect, convert to UTF-8 (p->conv) when needed; binary input
+       (NUL bytes outside UTF-16, see vbi_decode_input) is VANBAN_ENOTTEXT */
+    int rc = vbi_decode_input(p);
+    if (rc) return p->status = rc;
+    p->res->encoding = p->encoding;
+    const vbi_buf *in = p->omap ? &p->conv : &p->input;
     /* size the normalized text and its maps once: normalization rarely grows
        the text, so this saves the copies and page faults of doubling */
-    size_t want = p->input.len + p->input.len / 16 + 64;
+    size_t want = in->len + in->len / 16 + 64;
     if (vbi_buf_reserve(&p->text, want)) return p->status = VANBAN_ENOMEM;
     if (want > p->mcap) {
         uint32_t *a = realloc(p->ms, want * sizeof *a);
@@ -197,17 +199,28 @@ int vanban_parser_finish(vanban_parser *p, vanban_result **out)
         p->me = b;
         p->mcap = want;
     }
-    int rc = read_lines(p, (const unsigned char *)p->input.p, p->input.len);
+    rc = read_lines(p, (const unsigned char *)in->p, in->len);
     if (rc) return p->status = rc;
     if (!(p->opt.flags & VANBAN_OPT_NO_REPAIR)) { /* repair stage (src/repair.c) */
         rc = vbi_repair(p);
         if (rc) return p->status = rc;
     }
     vanban_result *r = p->res;
-    r->input = p->input.p; /* moved: vanban_result_write_text needs it */
-    r->input_len = p->input.len;
-    p->input.p = NULL;
-    p->input.len = p->input.cap = 0;
+    /* moved: vanban_result_write_text needs the text (in UTF-8: a converted
+       input is kept as converted, with its map to the original offsets) */
+    if (p->omap) {
+        r->input = p->conv.p;
+        r->input_len = p->conv.len;
+        r->imap = p->omap;
+        p->conv.p = NULL;
+        p->conv.len = p->conv.cap = 0;
+        p->omap = NULL;
+    } else {
+        r->input = p->input.p;
+        r->input_len = p->input.len;
+        p->input.p = NULL;
+        p->input.len = p->input.cap = 0;
+    }
     r->bytes = p->total;
     vbi_sha256_final(&p->sha, r->sha256);
     if (p->total == 0) rc = vbi_add_warning(p, "empty", 0, "the input is empty");

@@ -234,8 +234,10 @@ struct vanban_result {
     vbi_correction *corrections;
     size_t ncorrections;
     /* the input as fed, for vanban_result_write_text (moved from the parser) */
-    char *input;
+    char *input;     /* UTF-8: the input as fed, or its conversion to UTF-8 */
     size_t input_len;
+    uint32_t *imap;  /* when converted: input byte -> original offset (input_len + 1) */
+    const char *encoding; /* static name from encoding.c; NULL = utf-8 */
 };
 
 /* Parser state shared by the stages. */
@@ -271,6 +273,13 @@ struct vanban_parser {
     uint32_t *cs2, *ce2;
     size_t cp2cap;
 
+    /* input encoding (encoding.c) */
+    int enc_forced;       /* from options.encoding; -1 = detect */
+    const char *encoding; /* name of the encoding found */
+    vbi_buf conv;         /* the input as UTF-8, when it was converted */
+    uint32_t *omap;       /* conv byte -> input offset (conv.len + 1), or NULL */
+    bool enc_decomposed;  /* tones came as combining marks: no "nfc" warning */
+
     /* results under construction (owned by res until handed out) */
     vanban_result *res;
     size_t wcap, ccap;
@@ -281,6 +290,10 @@ int vbi_normalize_line(vanban_parser *p, const unsigned char *s, size_t n, uint6
 int vbi_add_warning(vanban_parser *p, const char *code, uint64_t offset, const char *fmt, ...);
 int vbi_add_correction(vanban_parser *p, vbi_span span, const char *from, size_t fromlen,
                        const char *to, size_t tolen, const char *kind, double conf);
+
+/* encoding.c */
+int vbi_encoding_lookup(const char *name); /* id, or -1 when unknown */
+int vbi_decode_input(vanban_parser *p);    /* 0, VANBAN_ENOMEM or VANBAN_ENOTTEXT */
 
 /* segment.c */
 int vbi_segment(vanban_parser *p);

@@ -32,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "repair.h"
 
 #define MAXC 10  /* candidates kept per syllable */
@@ -764,11 +766,39 @@ static int grow_out(vbi_buf *nt, uint32_t **ms, uint32_t **me, size_t *mcap, siz
 }
 
 /* Replace the text and record the corrections. */
+
+/* The input text (UTF-8) behind the original byte range [os, oe).  When the
+   input was converted from another encoding, the original bytes are not
+   UTF-8: the range is found in the converted text through its offset map
+   (monotonic), by binary search. */
+static const char *orig_utf8(const vanban_parser *p, uint32_t os, uint32_t oe, size_t *len)
+{
+    if (!p->omap) {
+        *len = oe - os;
+        return p->input.p + os;
+    }
+    size_t n = p->conv.len;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->omap[mid] < os) lo = mid + 1;
+        else hi = mid;
+    }
+    size_t cs = lo;
+    hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->omap[mid] < oe) lo = mid + 1;
+        else hi = mid;
+    }
+    *len = lo - cs;
+    return p->conv.p + cs;
+}
+
 static int rebuild(rstate *R)
 {
     vanban_parser *p = R->p;
     vanban_result *res = p->res;
-    const char *in = p->input.p;
     /* existing corrections (unicode, case from normalize.c), sorted */
     if (res->ncorrections) qsort(res->corrections, res->ncorrections, sizeof *res->corrections, cmp_corr);
     size_t nold = res->ncorrections;
@@ -818,12 +848,26 @@ static int rebuild(rstate *R)
                 wl = vbi_syl_render(R->g, &x->out, R->style, x->out.ncase, buf);
                 w = buf;
             }
-            bool changed = (oe - os != wl) || memcmp(in + os, w, wl) != 0;
+            size_t olen;
+            const char *otext = orig_utf8(p, os, oe, &olen);
+            bool changed = olen != wl || memcmp(otext, w, wl) != 0;
             if (changed && !(x->flags & (T_CHANGED | T_DELETE))) {
                 /* normalize.c changed it (NFC, look-alike, zero width, case);
                    markup inside a word is left alone */
-                for (uint32_t k = os; k < oe && changed; k++)
-                    if (in[k] == '*' || in[k] == '\\' || in[k] == '_' || in[k] == '#') changed = false;
+                for (size_t k = 0; k < olen && changed; k++)
+                    if (otext[k] == '*' || otext[k] == '\\' || otext[k] == '_' || otext[k] == '#')
+                        changed = false;
+                /* Windows-1258 writes tone marks apart by design: composing
+                   them is decoding, not a repair */
+                if (changed && p->enc_decomposed) {
+                    utf8proc_uint8_t *nf = NULL;
+                    utf8proc_ssize_t nl = utf8proc_map((const utf8proc_uint8_t *)otext,
+                                                       (utf8proc_ssize_t)olen, &nf,
+                                                       UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+                    if (nl < 0 && nl == UTF8PROC_ERROR_NOMEM) goto grow;
+                    if (nl >= 0 && (size_t)nl == wl && !memcmp(nf, w, wl)) changed = false;
+                    free(nf);
+                }
             }
             if (changed) {
                 uint32_t kind = x->kind ? x->kind : K_UNICODE;
@@ -904,8 +948,22 @@ static int rebuild(rstate *R)
         res->ncorrections = o;
         for (size_t k = 0; k < npend; k++) {
             pending *pd = &pend[k];
-            rc = vbi_add_correction(p, pd->span, in + pd->span.s, pd->span.e - pd->span.s,
-                                    R->repl.p + pd->roff, pd->rlen, kind_names[pd->kind], pd->conf);
+            size_t flen;
+            const char *from = orig_utf8(p, pd->span.s, pd->span.e, &flen);
+            utf8proc_uint8_t *nf = NULL;
+            if (p->enc_decomposed) { /* Windows-1258: "from" in NFC like the rest */
+                utf8proc_ssize_t nl = utf8proc_map((const utf8proc_uint8_t *)from,
+                                                   (utf8proc_ssize_t)flen, &nf,
+                                                   UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+                if (nl == UTF8PROC_ERROR_NOMEM) goto out;
+                if (nl >= 0) {
+                    from = (const char *)nf;
+                    flen = (size_t)nl;
+                }
+            }
+            rc = vbi_add_correction(p, pd->span, from, flen, R->repl.p + pd->roff, pd->rlen,
+                                    kind_names[pd->kind], pd->conf);
+            free(nf);
             if (rc) goto out;
         }
         if (res->ncorrections)

@@ -115,6 +115,19 @@ void vbi_repair_model_free(vanban_model *m)
 
 size_t vanban_result_correction_count(const vanban_result *r) { return r ? r->ncorrections : 0; }
 
+/* Offset in the (converted) text of original offset o: the map is monotonic. */
+static size_t text_off(const vanban_result *r, uint32_t o)
+{
+    if (!r->imap) return o;
+    size_t lo = 0, hi = r->input_len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->imap[mid] < o) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
 int vanban_result_write_text(const vanban_result *r, vanban_write_fn fn, void *ud)
 {
     if (!r || !fn) return VANBAN_EINVAL;
@@ -122,11 +135,12 @@ int vanban_result_write_text(const vanban_result *r, vanban_write_fn fn, void *u
     size_t at = 0;
     for (size_t i = 0; i < r->ncorrections; i++) {
         const vbi_correction *c = &r->corrections[i];
-        if (c->span.s < at || c->span.e > r->input_len) continue; /* defensive */
-        if (c->span.s > at && fn(r->input + at, c->span.s - at, ud)) return VANBAN_EWRITE;
+        size_t cs = text_off(r, c->span.s), ce = text_off(r, c->span.e);
+        if (cs < at || ce > r->input_len) continue; /* defensive */
+        if (cs > at && fn(r->input + at, cs - at, ud)) return VANBAN_EWRITE;
         size_t tl = strlen(c->to);
         if (tl && fn(c->to, tl, ud)) return VANBAN_EWRITE;
-        at = c->span.e;
+        at = ce;
     }
     if (r->input_len > at && fn(r->input + at, r->input_len - at, ud)) return VANBAN_EWRITE;
     return VANBAN_OK;

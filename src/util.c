@@ -85,7 +85,7 @@ char *vbi_arena_strndup(vbi_arena *a, const char *s, size_t n)
 {
     char *r = vbi_arena_alloc(a, n + 1);
     if (!r) return NULL;
-    memcpy(r, s, n);
+    if (n) memcpy(r, s, n);
     r[n] = 0;
     return r;
 }

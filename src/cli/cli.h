@@ -63,5 +63,7 @@ int cmd_parse(int argc, char **argv);
 int cmd_link(int argc, char **argv);  /* link.c */
 int cmd_graph(int argc, char **argv); /* link.c */
 int cmd_normalize(int argc, char **argv);
+int cmd_batch(int argc, char **argv); /* batch.c */
+int cmd_parse_jsonl(const cli_common *c, const char *in); /* batch.c: parse --jsonl IN */
 
 #endif

@@ -10,6 +10,8 @@ static const char usage[] =
     "       vanban graph [options] [--dot] FILE...  (citation graph: JSON or DOT)\n"
     "       vanban normalize [--diff|--log] [--tone-style=modern|traditional]\n"
     "                        [--margin=M] [--no-repair] FILE|-\n"
+    "       vanban parse --jsonl LIST   (one path or JSON document per line -> JSON Lines)\n"
+    "       vanban batch IN_DIR -o OUT_DIR [options]   (see vanban batch --help)\n"
     "       vanban --version | --help\n"
     "\n"
     "Reads Vietnamese administrative documents (OCR text) and prints one JSON\n"
@@ -20,6 +22,7 @@ static const char usage[] =
     "  --compact         one line per JSON object (JSON Lines)\n"
     "  --grammars DIR    load grammars from DIR instead of the built-in ones\n"
     "  --no-repair       do not change the text (no case or look-alike fixes)\n"
+    "  --encoding NAME   force the input encoding (default: detect; see batch --help)\n"
     "  --max-bytes N     refuse inputs larger than N bytes (default 67108864)\n"
     "  --chunk N         feed the parser N bytes at a time (testing)\n"
     "  --chunk random:S  feed random-sized chunks, seed S (testing)\n"
@@ -42,6 +45,7 @@ static const struct {
     {"link", cmd_link},
     {"graph", cmd_graph},
     {"normalize", cmd_normalize},
+    {"batch", cmd_batch}, /* batch.c; see vanban batch --help */
 };
 
 int main(int argc, char **argv)

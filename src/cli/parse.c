@@ -36,8 +36,17 @@ int cmd_parse(int argc, char **argv)
     cli_common c;
     cli_common_init(&c);
     int first = argc;
+    const char *jsonl_in = NULL; /* --jsonl IN: one path or document per line (batch.c) */
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
+        if (!strcmp(a, "--jsonl") && i + 1 < argc) {
+            jsonl_in = argv[++i];
+            continue;
+        }
+        if (!strcmp(a, "--encoding") && i + 1 < argc) {
+            c.opt.encoding = argv[++i];
+            continue;
+        }
         if (!strcmp(a, "--")) {
             first = i + 1;
             break;
@@ -53,6 +62,11 @@ int cmd_parse(int argc, char **argv)
             return 2;
         }
     }
+    if (jsonl_in && first < argc) {
+        fprintf(stderr, "vanban: parse: --jsonl reads its inputs from a list, not FILE\n");
+        return 2;
+    }
+    if (jsonl_in) return cmd_parse_jsonl(&c, jsonl_in);
     if (first >= argc) {
         fprintf(stderr, "vanban: parse: no input file (see vanban --help)\n");
         return 2;

@@ -39,11 +39,14 @@ def front_matter(text):
     m = re.match(r'---\n(.*?)\n---\n', text, re.S)
     if not m:
         return {}, text
-    meta = {}
+    meta, key = {}, None
     for line in m.group(1).split('\n'):
         mm = re.match(r'([\w-]+):\s*(.*)$', line)
         if mm:
-            meta[mm.group(1)] = mm.group(2).strip().strip('"')
+            key = mm.group(1)
+            meta[key] = mm.group(2).strip().strip('"')
+        elif key and re.match(r'\s+-\s+', line):
+            meta.setdefault(key + '[]', []).append(line.strip()[2:])
     return meta, text[m.end():]
 
 
@@ -118,6 +121,15 @@ def main():
                 checks.append(('date', d.get('date') == want_date))
             if want_sig and re.search(r'[A-ZĐ][a-zà-ỹ]+ [A-ZĐ]', want_sig):
                 checks.append(('signer', bool(sig) and sig in nfc(want_sig)))
+            # legal bases listed in the metadata: their numbers must be among
+            # the references (recall; the text cites more than its bases)
+            bases = meta.get('can-cu-phap-luat[]') or meta.get('can_cu_phap_luat[]') or []
+            got_refs = {nfc(r.get('number')) for r in d.get('references', []) if r.get('number')}
+            for b in bases:
+                for num in re.findall(r'\b\d+/\d{4}/[A-ZĐa-z0-9-]+', nfc(b))[:1]:
+                    checks.append(('legal basis cited', num in got_refs))
+                    if verbose and num not in got_refs:
+                        print('%s: legal basis %s not among references' % (os.path.basename(path)[:50], num))
             rows += checks
             if verbose:
                 bad = [f for f, ok in checks if not ok]

@@ -210,14 +210,104 @@ static int append_alternation(const vanban_model *m, bool caps, vbi_buf *b)
     return rc;
 }
 
+/* Vietnamese letters by base letter: a name written with any marks (or none,
+   as OCR often leaves it) matches the loose alternation. */
+static const char *const loose_classes[][2] = {
+    {"a", "aàáảãạăằắẳẵặâầấẩẫậAÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬ"}, {"e", "eèéẻẽẹêềếểễệEÈÉẺẼẸÊỀẾỂỄỆ"},
+    {"i", "iìíỉĩịIÌÍỈĨỊ"}, {"o", "oòóỏõọôồốổỗộơờớởỡợOÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢ"},
+    {"u", "uùúủũụưừứửữựUÙÚỦŨỤƯỪỨỬỮỰ"}, {"y", "yỳýỷỹỵYỲÝỶỸỴ"}, {"d", "dđDĐ"}};
+
+/* Base letter (lower case ASCII) of a Vietnamese letter, or 0. */
+static char base_letter(const char *s, size_t len)
+{
+    for (size_t k = 0; k < sizeof loose_classes / sizeof *loose_classes; k++) {
+        const char *c = loose_classes[k][1];
+        size_t cl = strlen(c);
+        for (size_t q = 0; q < cl;) {
+            size_t adv = 1;
+            while (q + adv < cl && ((unsigned char)c[q + adv] & 0xC0) == 0x80) adv++;
+            if (adv == len && !memcmp(c + q, s, len)) return loose_classes[k][0][0];
+            q += adv;
+        }
+    }
+    if (len == 1 && ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'z')) return (char)(*s | 0x20);
+    return 0;
+}
+
+static int append_loose(const vanban_model *m, vbi_buf *b)
+{
+    int rc = vbi_buf_put(b, "(?:", 3);
+    for (size_t i = 0; i < m->ntypes && !rc; i++) {
+        const char *s = m->types[i].name;
+        if (i) rc = vbi_buf_put(b, "|", 1);
+        for (size_t k = 0; s[k] && !rc;) {
+            size_t adv = 1;
+            while (s[k + adv] && ((unsigned char)s[k + adv] & 0xC0) == 0x80) adv++;
+            char base = base_letter(s + k, adv);
+            const char *cls = NULL;
+            for (size_t c = 0; c < sizeof loose_classes / sizeof *loose_classes; c++)
+                if (base == loose_classes[c][0][0]) cls = loose_classes[c][1];
+            if (s[k] == ' ') rc = vbi_buf_put(b, "\\h+", 3);
+            else if (cls) {
+                rc = vbi_buf_put(b, "[", 1);
+                if (!rc) rc = vbi_buf_put(b, cls, strlen(cls));
+                if (!rc) rc = vbi_buf_put(b, "]", 1);
+            } else if (base && k == 0) { /* first letter: either case */
+                char two[5] = {'[', (char)(base & ~0x20), base, ']', 0};
+                rc = vbi_buf_put(b, two, 4);
+            } else {
+                rc = vbi_buf_put(b, s + k, adv);
+            }
+            k += adv;
+        }
+    }
+    if (!rc) rc = vbi_buf_put(b, ")", 1);
+    return rc;
+}
+
+int vbi_fold_base(const char *s, size_t n, char *out, size_t cap)
+{
+    /* letters to their base letter, lower case; spaces kept; others dropped */
+    size_t o = 0;
+    for (size_t k = 0; k < n && o + 1 < cap;) {
+        size_t adv = 1;
+        while (k + adv < n && ((unsigned char)s[k + adv] & 0xC0) == 0x80) adv++;
+        char c = base_letter(s + k, adv);
+        if (c) out[o++] = c;
+        else if (s[k] == ' ' && o && out[o - 1] != ' ') out[o++] = ' ';
+        k += adv;
+    }
+    while (o && out[o - 1] == ' ') o--;
+    out[o] = 0;
+    return (int)o;
+}
+
+const vbi_doctype *vbi_doctype_by_name_loose(const vanban_model *m, const char *s, size_t n)
+{
+    const vbi_doctype *t = vbi_doctype_by_name(m, s, n);
+    if (t) return t;
+    char a[96], b[96];
+    if (n >= sizeof a) return NULL;
+    vbi_fold_base(s, n, a, sizeof a);
+    for (size_t i = 0; i < m->ntypes; i++) {
+        vbi_fold_base(m->types[i].name, strlen(m->types[i].name), b, sizeof b);
+        if (!strcmp(a, b)) return &m->types[i];
+    }
+    return NULL;
+}
+
 static int expand(const vanban_model *m, const char *pat, size_t n, vbi_buf *out)
 {
-    static const char K1[] = "{DOCTYPE_CAPS}", K2[] = "{DOCTYPE_NAMES}";
+    static const char K1[] = "{DOCTYPE_CAPS}", K2[] = "{DOCTYPE_NAMES}",
+                      K3[] = "{DOCTYPE_NAMES_LOOSE}";
     size_t i = 0;
     while (i < n) {
         if (n - i >= sizeof K1 - 1 && !memcmp(pat + i, K1, sizeof K1 - 1)) {
             if (append_alternation(m, true, out)) return VANBAN_ENOMEM;
             i += sizeof K1 - 1;
+        } else if (n - i >= sizeof K3 - 1 && !memcmp(pat + i, K3, sizeof K3 - 1)) {
+            if (append_loose(m, out)) return VANBAN_ENOMEM;
+            i += sizeof K3 - 1;
         } else if (n - i >= sizeof K2 - 1 && !memcmp(pat + i, K2, sizeof K2 - 1)) {
             if (append_alternation(m, false, out)) return VANBAN_ENOMEM;
             i += sizeof K2 - 1;

@@ -326,7 +326,9 @@ static int read_citation(rstate *R, size_t so, size_t eo)
             !(m.number = norm_number(R, t + na, nb - na)))
             return VANBAN_ENOMEM;
     } else if (grp(R, R_REF_CITE, "type", 0, &a, &b)) {
-        dt = vbi_doctype_by_name(v->p->model, t + a, b - a);
+        /* OCR drops or swaps marks in type names ("Chi thị", "Huớng dẫn"):
+           the number that follows is the evidence, the name is matched loosely */
+        dt = vbi_doctype_by_name_loose(v->p->model, t + a, b - a);
         size_t na, nb;
         if (grp(R, R_REF_CITE, "num", 0, &na, &nb)) {
             if (!(m.number = norm_number(R, t + na, nb - na))) return VANBAN_ENOMEM;

@@ -128,6 +128,19 @@ static void short_forms(void)
     r = parse("Thực hiện Chỉ thị 15 của Ban Bí thư.\n");
     ok(r && r->ndocs && r->docs[0].nrefs == 0, "an unresolved short form is not a reference");
     vanban_result_free(r);
+    /* OCR damage in the type name: the number is the evidence */
+    r = parse("Thực hiện Chỉ thi số 12-CT/TW ngày 05/01/2022 của Ban Bí thư, Ban Thường vụ yêu cầu "
+              "quán triệt Chi thị 12 và Huớng dẫn so 01-HD/BĐNTW.\n");
+    x = find(r, "12-CT/TW");
+    ok(x && x->mentions == 2, "'Chỉ thi số 12-CT/TW' and 'Chi thị 12': one reference, 2 mentions");
+    str_eq(x ? x->type : NULL, "Chỉ thị", "damaged type name gives the canonical type");
+    str_eq(x ? x->date : NULL, "2022-01-05", "damaged citation keeps its date");
+    x = find(r, "01-HD/BĐNTW");
+    str_eq(x ? x->type : NULL, "Hướng dẫn", "'Huớng dẫn so 01-HD/BĐNTW' found");
+    vanban_result_free(r);
+    r = parse("Đơn vị chi thi đua 12 lần trong năm.\n");
+    ok(r && r->ndocs && r->docs[0].nrefs == 0, "a loose type name without a cited number is not a reference");
+    vanban_result_free(r);
 }
 
 static void traps(void)

@@ -248,13 +248,15 @@ static int append_loose(const vanban_model *m, vbi_buf *b)
             for (size_t c = 0; c < sizeof loose_classes / sizeof *loose_classes; c++)
                 if (base == loose_classes[c][0][0]) cls = loose_classes[c][1];
             if (s[k] == ' ') rc = vbi_buf_put(b, "\\h+", 3);
-            else if (cls) {
+            else if (cls && k == 0) { /* first letter: capital, any marks */
+                const char *cap = strchr(cls, base & ~0x20);
+                rc = vbi_buf_put(b, "[", 1);
+                if (!rc) rc = vbi_buf_put(b, cap ? cap : cls, strlen(cap ? cap : cls));
+                if (!rc) rc = vbi_buf_put(b, "]", 1);
+            } else if (cls) {
                 rc = vbi_buf_put(b, "[", 1);
                 if (!rc) rc = vbi_buf_put(b, cls, strlen(cls));
                 if (!rc) rc = vbi_buf_put(b, "]", 1);
-            } else if (base && k == 0) { /* first letter: either case */
-                char two[5] = {'[', (char)(base & ~0x20), base, ']', 0};
-                rc = vbi_buf_put(b, two, 4);
             } else {
                 rc = vbi_buf_put(b, s + k, adv);
             }

@@ -389,8 +389,162 @@ static uint32_t orig_off(const vanban_parser *p, uint64_t at)
     return p->omap ? p->omap[at] : (uint32_t)at;
 }
 
+/* ---- fast path ------------------------------------------------------------
+ * Most lines of real text are plain: valid UTF-8 made of ASCII without markup
+ * characters and precomposed Latin or Vietnamese letters, single spaces, no
+ * tabs or special spaces.  Such a line normalizes to itself (trimmed, double
+ * spaces collapsed) with every byte mapped to its own character, so it is
+ * copied in one pass.  Anything else takes the general path below, which
+ * gives the same result on plain lines. */
+
+/* Length of an allowed non-ASCII sequence at s (0 = not allowed). */
+static size_t plain_seq(const unsigned char *s, size_t n)
+{
+    unsigned char a = s[0];
+    if (a >= 0xC3 && a <= 0xC6) {
+        if (n < 2 || (s[1] & 0xC0) != 0x80) return 0;
+        if ((a == 0xC3 && (s[1] == 0x90 || s[1] == 0xB0)) || (a == 0xC6 && s[1] == 0x89))
+            return 0; /* Ð ð Ɖ: look-alikes of Đ đ */
+        return 2;
+    }
+    if (a == 0xE1) {
+        if (n < 3 || (s[1] != 0xBA && s[1] != 0xBB) || (s[2] & 0xC0) != 0x80) return 0;
+        return 3;
+    }
+    if (a == 0xE2) {
+        if (n < 3 || s[1] != 0x80) return 0;
+        switch (s[2]) {
+        case 0x93: case 0x94: case 0x98: case 0x99: case 0x9C: case 0x9D: case 0xA6: return 3;
+        default: return 0;
+        }
+    }
+    return 0;
+}
+
+/* Letter class of a plain character: 0 not a letter, 1 lower, 2 upper. */
+static int plain_letter(const unsigned char *s, size_t len)
+{
+    if (len == 1) {
+        unsigned char c = s[0];
+        return (c >= 'a' && c <= 'z') ? 1 : (c >= 'A' && c <= 'Z') ? 2 : 0;
+    }
+    if (len == 3 && s[0] == 0xE1) {
+        int32_t cp = 0x1E00 | ((s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+        if (cp >= 0x1EA0 && cp <= 0x1EF9) return (cp & 1) ? 1 : 2; /* Vietnamese block */
+    }
+    size_t adv;
+    int32_t cp = vbi_utf8_decode((const char *)s, len, &adv);
+    return is_lower(cp) ? 1 : is_letter(cp) ? 2 : 0;
+}
+
+/* Returns 1 when the line was emitted, 0 when it needs the general path. */
+static int fast_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t ostart, int *rc)
+{
+    *rc = 0;
+    if (p->omap || (ostart == 0 && n >= 3 && s[0] == 0xEF)) return 0;
+    size_t i = 0, e = n;
+    while (i < e && s[i] == ' ') i++;
+    while (e > i && s[e - 1] == ' ') e--;
+    size_t letters = 0, uppers = 0, lowers = 0, spaces = 0, nchars = 0;
+    int first = 0;
+    bool listy = false; /* digits or list punctuation: the case fix cannot apply */
+    unsigned char last = 0;
+    for (size_t k = i; k < e;) {
+        unsigned char c = s[k];
+        size_t len = 1;
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7F || c == '*' || c == '#' || c == '\\' || c == '_' ||
+                c == '|' || c == '<')
+                return 0;
+            if (c == ' ') {
+                if (++spaces >= 3) return 0; /* a flattened column: cells */
+            } else {
+                spaces = 0;
+            }
+            if ((c >= '0' && c <= '9') || c == ':' || c == ',' || c == ';') listy = true;
+        } else {
+            len = plain_seq(s + k, e - k);
+            if (!len) return 0;
+            spaces = 0;
+        }
+        int cls = plain_letter(s + k, len);
+        if (cls) {
+            letters++;
+            if (cls == 2) uppers++;
+            else lowers++;
+            if (!first) first = cls;
+        }
+        last = c;
+        nchars++;
+        k += len;
+    }
+    /* a line the case fix might change goes the general way */
+    if (!listy && uppers >= 4 && lowers && !(p->opt.flags & VANBAN_OPT_NO_REPAIR)) return 0;
+    size_t need = e - i;
+    if (vbi_buf_reserve(&p->text, need)) return *rc = VANBAN_ENOMEM, 1;
+    if (p->text.len + need > p->mcap) {
+        size_t cap = p->mcap ? p->mcap : 4096;
+        while (cap < p->text.len + need) cap *= 2;
+        uint32_t *a = realloc(p->ms, cap * sizeof *a);
+        if (!a) return *rc = VANBAN_ENOMEM, 1;
+        p->ms = a;
+        uint32_t *b = realloc(p->me, cap * sizeof *b);
+        if (!b) return *rc = VANBAN_ENOMEM, 1;
+        p->me = b;
+        p->mcap = cap;
+    }
+    if (p->nlines == p->lcap) {
+        size_t cap = p->lcap ? p->lcap * 2 : 256;
+        vbi_line *l = realloc(p->lines, cap * sizeof *l);
+        if (!l) return *rc = VANBAN_ENOMEM, 1;
+        p->lines = l;
+        p->lcap = cap;
+    }
+    size_t off = p->text.len;
+    char *out = p->text.p;
+    uint32_t *ms = p->ms, *me = p->me;
+    size_t o = off;
+    for (size_t k = i; k < e;) {
+        unsigned char c = s[k];
+        if (c == ' ' && s[k - 1] == ' ') { /* collapse a double space */
+            k++;
+            nchars--;
+            continue;
+        }
+        size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : 3;
+        uint32_t cs = (uint32_t)(ostart + k), ce = cs + (uint32_t)len;
+        for (size_t b = 0; b < len; b++) {
+            out[o] = (char)s[k + b];
+            ms[o] = cs;
+            me[o] = ce;
+            o++;
+        }
+        k += len;
+    }
+    p->text.len = o;
+    vbi_line *l = &p->lines[p->nlines++];
+    l->off = (uint32_t)off;
+    l->len = (uint32_t)(o - off);
+    l->ostart = (uint32_t)ostart;
+    l->oend = (uint32_t)(ostart + n);
+    l->nchars = (uint32_t)nchars;
+    l->hlevel = 0;
+    uint16_t flags = 0;
+    if (l->len == 0) flags |= VBI_L_BLANK;
+    if (letters >= 2 && lowers == 0) flags |= VBI_L_CAPS;
+    if (first == 1) flags |= VBI_L_LOWER;
+    if (last == '.' || last == ':' || last == ';' || last == '!' || last == '?')
+        flags |= VBI_L_PUNCT_END;
+    l->flags = flags;
+    return 1;
+}
+
 static int one_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t ostart)
 {
+#ifndef VBI_NO_FAST_PATH /* defined only to check that both paths agree */
+    int frc;
+    if (fast_line(p, s, n, ostart, &frc)) return frc;
+#endif
     if (grow_cp(p, n + 1)) return VANBAN_ENOMEM;
     size_t m = 0;
     for (size_t k = 0; k < n;) {

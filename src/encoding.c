@@ -432,6 +432,34 @@ static int next_word_caps(const unsigned char *s, const cpvec *v, size_t j)
     return nu + nl == 0 ? -1 : (nu && !nl);
 }
 
+/* Does the word v[i, j) read as w (UTF-8, lower case)? */
+static bool word_is(const cpvec *v, size_t i, size_t j, const char *w)
+{
+    size_t n = strlen(w), o = 0;
+    for (size_t k = i; k < j; k++) {
+        utf8proc_uint8_t b[4];
+        utf8proc_ssize_t l = utf8proc_encode_char(utf8proc_tolower(v->cp[k]), b);
+        if (l <= 0 || o + (size_t)l > n || memcmp(w + o, b, (size_t)l)) return false;
+        o += (size_t)l;
+    }
+    return o == n;
+}
+
+/* A pair of tcvn3-capitals.tsv starting at the word v[i, j)? */
+static bool capital_pair(const cpvec *v, size_t i, size_t j)
+{
+    size_t k = j;
+    while (k < v->n && v->cp[k] == ' ') k++;
+    size_t e = k;
+    while (e < v->n && is_letter(v->cp[e])) e++;
+    if (k == j || e == k) return false;
+    for (size_t p = 0; p < vbi_tcvn3_capitals_count; p++)
+        if (word_is(v, i, j, vbi_tcvn3_capitals[p].first) &&
+            word_is(v, k, e, vbi_tcvn3_capitals[p].next))
+            return true;
+    return false;
+}
+
 /* VN3 has no upper-case letters with tone marks: writers used the upper-case
    fonts with the lower-case codes.  A table letter becomes upper case in a
    word whose other letters are upper case (beyond a first capital, which
@@ -465,7 +493,7 @@ static void tcvn3_recase(const unsigned char *s, cpvec *v)
         if (caps) {
             for (size_t k = i; k < j; k++)
                 if (from_table(s, v, k)) v->cp[k] = utf8proc_toupper(v->cp[k]);
-        } else if (from_table(s, v, i) && sentence_start(v, i)) {
+        } else if (from_table(s, v, i) && (sentence_start(v, i) || capital_pair(v, i, j))) {
             v->cp[i] = utf8proc_toupper(v->cp[i]);
         }
         pw_caps = (caps || (up && !lo && up + tab >= 2)) ? 1 : 0;

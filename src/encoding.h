@@ -18,4 +18,12 @@ extern const uint16_t vbi_tab_vni1[256];
 extern const vbi_vni_pair vbi_tab_vni2[]; /* sorted by (b0, b1) */
 extern const size_t vbi_tab_vni2_count;
 
+/* Word pairs whose first word takes a capital in TCVN3 text
+   (grammars/encodings/tcvn3-capitals.tsv). */
+typedef struct {
+    const char *first, *next; /* UTF-8, lower case */
+} vbi_word_pair;
+extern const vbi_word_pair vbi_tcvn3_capitals[];
+extern const size_t vbi_tcvn3_capitals_count;
+
 #endif

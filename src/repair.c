@@ -200,9 +200,18 @@ static int tokenize(rstate *R)
             }
             if (brk) x.flags |= T_BREAK;
             if (l->flags & VBI_L_CAPS) x.flags |= T_CAPSLINE;
-            if (url || is_glue_cp(pc) || is_glue_cp(next) ||
+            /* "và/hoặc", "CÔNG BÁO/Số": a slash between two words is glue
+               only for a word that is not a syllable ("QĐ/UBND") */
+            bool digit_l = pc == '/' && ppc >= '0' && ppc <= '9';
+            bool digit_r = next == '/' && next2 >= '0' && next2 <= '9';
+            bool slash_l = pc == '/' && (is_word_cp(ppc) || digit_l);
+            bool slash_r = next == '/' && (is_word_cp(next2) || digit_r);
+            bool slash = false;
+            if (url || (is_glue_cp(pc) && !slash_l) || (is_glue_cp(next) && !slash_r) ||
                 (pc == '.' && is_word_cp(ppc)) || (next == '.' && is_word_cp(next2)))
                 x.flags |= T_CODE;
+            else if (slash_l || slash_r)
+                slash = true;
             /* hyphen chains: U-li-a-nốp, Ót-xtrây-li-a */
             bool in_chain = pc == '-' && is_word_cp(ppc) && R->n > 0;
             if (!in_chain) chain_start = R->n;
@@ -210,6 +219,9 @@ static int tokenize(rstate *R)
                 x.flags |= T_SYL;
                 if (vbi_syl_valid(R->g, &x.syl)) x.flags |= T_VALID;
             }
+            if (slash && (!(x.flags & T_VALID) || nc < 2 ||
+                          ((digit_l || digit_r) && !(x.flags & T_LOWER))))
+                x.flags |= T_CODE; /* 15/2024/NĐ-CP, 12/PA */
             if ((x.flags & T_UPPER) && (x.flags & T_LOWER) &&
                 !((x.flags & T_SYL) && x.syl.ncase == VBI_CASE_TITLE))
                 x.flags |= T_CODE; /* TgNc, iPhone */
@@ -583,7 +595,7 @@ static int decode_sentence(rstate *R, size_t *ix, size_t m, lattice *lat)
 static bool lm_token(const tok *x)
 {
     return (x->flags & T_SYL) && !(x->flags & (T_CODE | T_ABBR | T_DELETE)) &&
-           (x->flags & (T_VALID | T_LOWER));
+           (x->flags & (T_VALID | T_LOWER | T_CAPSLINE));
 }
 
 static int layer_context(rstate *R)
@@ -633,6 +645,27 @@ static int layer_context(rstate *R)
     }
     if (dtotal >= 8 && dmarked * 10 < dtotal)
         for (size_t k = 0; k < R->n; k++) R->t[k].flags |= T_STRIP;
+    /* the cache holds what the document writes with its marks: text typed
+       without marks would only teach the decoder to keep them off */
+    memset(R->ucount, 0, nv * sizeof *R->ucount);
+    memset(R->bkey, 0, R->bcap * sizeof *R->bkey);
+    memset(R->bval, 0, R->bcap * sizeof *R->bval);
+    R->ndoc = 0;
+    prev = VBI_LM_BOS;
+    for (size_t i = 0; i < R->n; i++) {
+        tok *x = &R->t[i];
+        if (!lm_token(x) || (x->flags & T_STRIP)) {
+            prev = VBI_LM_BOS;
+            continue;
+        }
+        if (x->flags & T_BREAK) prev = VBI_LM_BOS;
+        if (x->obs >= 0) {
+            R->ucount[x->obs]++;
+            R->ndoc++;
+            badd(R, prev, x->obs);
+        }
+        prev = x->obs;
+    }
     size_t ix[MAXS];
     lattice *lat = malloc(MAXS * sizeof *lat);
     if (!lat) return VANBAN_ENOMEM;

@@ -437,9 +437,22 @@ static int layer_codes(rstate *R)
         h[k].tok = (uint32_t)i;
         h[k].count++;
     }
-    size_t distinct = 0;
-    for (size_t q = 0; q < cap; q++) distinct += h[q].count > 0;
-    for (size_t i = 0; i < R->n && distinct <= 512; i++) { /* O(n * distinct codes) */
+    /* the codes seen at least 3 times, compacted: the scan below is
+       O(codes * frequent codes), never O(codes * table size) */
+    size_t distinct = 0, nfreq = 0;
+    for (size_t q = 0; q < cap; q++) {
+        distinct += h[q].count > 0;
+        if (h[q].count >= 3) nfreq++;
+    }
+    surf *freq = malloc((nfreq + 1) * sizeof *freq);
+    if (!freq) {
+        free(h);
+        return VANBAN_ENOMEM;
+    }
+    nfreq = 0;
+    for (size_t q = 0; q < cap; q++)
+        if (h[q].count >= 3) freq[nfreq++] = h[q];
+    for (size_t i = 0; i < R->n && distinct <= 512 && nfreq; i++) { /* O(n * frequent codes) */
         tok *x = &R->t[i];
         if (!(x->flags & T_ABBR) || !(x->flags & T_SYL) || (x->flags & (T_VALID | T_CODE)))
             continue;
@@ -448,12 +461,12 @@ static int layer_codes(rstate *R)
         uint32_t mine = h[k].count;
         /* the best marked variant with the same letters (few distinct codes: scan) */
         uint32_t best = 0, bt = 0;
-        for (size_t q = 0; q < cap; q++) {
-            if (!h[q].count || h[q].count < 3 || h[q].count < 2 * mine) continue;
-            const tok *y = &R->t[h[q].tok];
-            if (adds_marks(&x->syl, &y->syl) && h[q].count > best) {
-                best = h[q].count;
-                bt = h[q].tok;
+        for (size_t q = 0; q < nfreq; q++) {
+            if (freq[q].count < 2 * mine) continue;
+            const tok *y = &R->t[freq[q].tok];
+            if (adds_marks(&x->syl, &y->syl) && freq[q].count > best) {
+                best = freq[q].count;
+                bt = freq[q].tok;
             }
         }
         if (best) {
@@ -463,11 +476,13 @@ static int layer_codes(rstate *R)
             x->roff = (uint32_t)R->repl.len;
             x->rlen = R->t[bt].len;
             if (vbi_buf_put(&R->repl, R->p->text.p + R->t[bt].off, R->t[bt].len)) {
+                free(freq);
                 free(h);
                 return VANBAN_ENOMEM;
             }
         }
     }
+    free(freq);
     free(h);
     return 0;
 }

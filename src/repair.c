@@ -41,6 +41,8 @@
 
 #define DEFAULT_MARGIN 8.0
 #define NAME_BONUS 3.0
+#define PASS1_MARGIN 0.5 /* share of the margin in the first pass */
+#define UNSEEN_BONUS 0.5 /* share of the margin for a syllable the model never saw */
 #define CACHE_LAMBDA 0.25
 #define CACHE_BETA 1.0
 
@@ -68,6 +70,7 @@ typedef struct {
     uint32_t off, len; /* bytes in p->text */
     uint32_t line;
     int32_t obs;       /* model id of the written syllable, -1 unknown */
+    int32_t p1;        /* what the first pass (no cache) read here: the cache's id */
     uint32_t roff, rlen;
     uint16_t flags;
     uint8_t kind;
@@ -90,6 +93,7 @@ typedef struct {
     size_t gaps, joins; /* blank-line gaps; those inside a sentence */
     double margin;
     int style;
+    bool pass1; /* first pass: no cache, record the reading in tok.p1 */
 } rstate;
 
 /* ---- tokens --------------------------------------------------------------- */
@@ -200,9 +204,18 @@ static int tokenize(rstate *R)
             }
             if (brk) x.flags |= T_BREAK;
             if (l->flags & VBI_L_CAPS) x.flags |= T_CAPSLINE;
-            if (url || is_glue_cp(pc) || is_glue_cp(next) ||
+            /* "và/hoặc", "CÔNG BÁO/Số": a slash between two words is glue
+               only for a word that is not a syllable ("QĐ/UBND") */
+            bool digit_l = pc == '/' && ppc >= '0' && ppc <= '9';
+            bool digit_r = next == '/' && next2 >= '0' && next2 <= '9';
+            bool slash_l = pc == '/' && (is_word_cp(ppc) || digit_l);
+            bool slash_r = next == '/' && (is_word_cp(next2) || digit_r);
+            bool slash = false;
+            if (url || (is_glue_cp(pc) && !slash_l) || (is_glue_cp(next) && !slash_r) ||
                 (pc == '.' && is_word_cp(ppc)) || (next == '.' && is_word_cp(next2)))
                 x.flags |= T_CODE;
+            else if (slash_l || slash_r)
+                slash = true;
             /* hyphen chains: U-li-a-nốp, Ót-xtrây-li-a */
             bool in_chain = pc == '-' && is_word_cp(ppc) && R->n > 0;
             if (!in_chain) chain_start = R->n;
@@ -210,6 +223,9 @@ static int tokenize(rstate *R)
                 x.flags |= T_SYL;
                 if (vbi_syl_valid(R->g, &x.syl)) x.flags |= T_VALID;
             }
+            if (slash && (!(x.flags & T_VALID) || nc < 2 ||
+                          ((digit_l || digit_r) && !(x.flags & T_LOWER))))
+                x.flags |= T_CODE; /* 15/2024/NĐ-CP, 12/PA */
             if ((x.flags & T_UPPER) && (x.flags & T_LOWER) &&
                 !((x.flags & T_SYL) && x.syl.ncase == VBI_CASE_TITLE))
                 x.flags |= T_CODE; /* TgNc, iPhone */
@@ -317,12 +333,14 @@ static void badd(rstate *R, int32_t a, int32_t b)
     R->bval[h]++;
 }
 
-/* log P(b | a) at a position whose written ids are (oa, ob): the model mixed
-   with the document's own counts, leaving the position itself out. */
+/* log P(b | a) at a position whose first-pass readings are (oa, ob): the
+   model mixed with the document's own counts, leaving the position itself
+   out.  The cache counts what the first pass read, not what was written, so
+   errors OCR repeats ("cong tác" twice) do not vouch for themselves. */
 static double trans(const rstate *R, int32_t a, int32_t b, int32_t oa, int32_t ob)
 {
     double lp = vbi_lm_logp(R->lm, a, b);
-    if (b < 0 || R->ndoc < 50) return lp;
+    if (b < 0 || R->ndoc < 50 || R->pass1) return lp;
     double cu = (double)R->ucount[b] - (b == ob);
     double pc;
     if (a > 0) {
@@ -419,9 +437,22 @@ static int layer_codes(rstate *R)
         h[k].tok = (uint32_t)i;
         h[k].count++;
     }
-    size_t distinct = 0;
-    for (size_t q = 0; q < cap; q++) distinct += h[q].count > 0;
-    for (size_t i = 0; i < R->n && distinct <= 512; i++) { /* O(n * distinct codes) */
+    /* the codes seen at least 3 times, compacted: the scan below is
+       O(codes * frequent codes), never O(codes * table size) */
+    size_t distinct = 0, nfreq = 0;
+    for (size_t q = 0; q < cap; q++) {
+        distinct += h[q].count > 0;
+        if (h[q].count >= 3) nfreq++;
+    }
+    surf *freq = malloc((nfreq + 1) * sizeof *freq);
+    if (!freq) {
+        free(h);
+        return VANBAN_ENOMEM;
+    }
+    nfreq = 0;
+    for (size_t q = 0; q < cap; q++)
+        if (h[q].count >= 3) freq[nfreq++] = h[q];
+    for (size_t i = 0; i < R->n && distinct <= 512 && nfreq; i++) { /* O(n * frequent codes) */
         tok *x = &R->t[i];
         if (!(x->flags & T_ABBR) || !(x->flags & T_SYL) || (x->flags & (T_VALID | T_CODE)))
             continue;
@@ -430,12 +461,12 @@ static int layer_codes(rstate *R)
         uint32_t mine = h[k].count;
         /* the best marked variant with the same letters (few distinct codes: scan) */
         uint32_t best = 0, bt = 0;
-        for (size_t q = 0; q < cap; q++) {
-            if (!h[q].count || h[q].count < 3 || h[q].count < 2 * mine) continue;
-            const tok *y = &R->t[h[q].tok];
-            if (adds_marks(&x->syl, &y->syl) && h[q].count > best) {
-                best = h[q].count;
-                bt = h[q].tok;
+        for (size_t q = 0; q < nfreq; q++) {
+            if (freq[q].count < 2 * mine) continue;
+            const tok *y = &R->t[freq[q].tok];
+            if (adds_marks(&x->syl, &y->syl) && freq[q].count > best) {
+                best = freq[q].count;
+                bt = freq[q].tok;
             }
         }
         if (best) {
@@ -445,11 +476,13 @@ static int layer_codes(rstate *R)
             x->roff = (uint32_t)R->repl.len;
             x->rlen = R->t[bt].len;
             if (vbi_buf_put(&R->repl, R->p->text.p + R->t[bt].off, R->t[bt].len)) {
+                free(freq);
                 free(h);
                 return VANBAN_ENOMEM;
             }
         }
     }
+    free(freq);
     free(h);
     return 0;
 }
@@ -485,13 +518,16 @@ static void add_state(lattice *L, int32_t id, double local, double rank)
     }
 }
 
-static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t onext)
+static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t onext,
+                       int32_t lprev, int32_t lnext)
 {
     tok *x = &R->t[i];
     L->nc = 0;
     bool valid = x->flags & T_VALID;
     bool strip = x->flags & T_STRIP;
-    double bonus = strip ? 0 : R->margin;
+    double bonus = strip ? 0 : R->pass1 ? R->margin * PASS1_MARGIN : R->margin;
+    /* a syllable the model never saw is more likely damage than a word */
+    if (x->obs < 0 && !strip) bonus *= UNSEEN_BONUS;
     add_state(L, x->obs, valid ? bonus : -30, 0);
     bool name = !(x->flags & T_BREAK) && x->syl.ncase == VBI_CASE_TITLE && !(x->flags & T_CAPSLINE);
     if (x->flags & (T_ABBR | T_CODE)) return;
@@ -513,10 +549,10 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
         }
         if (valid && !strip && x->obs >= 0) {
             /* quick bound with the written neighbours: skip hopeless ones */
-            double gain = trans(R, oprev, c, oprev, x->obs) - trans(R, oprev, x->obs, oprev, x->obs) +
+            double gain = trans(R, oprev, c, lprev, x->p1) - trans(R, oprev, x->obs, lprev, x->p1) +
                           local - bonus;
             if (onext != -2)
-                gain += trans(R, c, onext, x->obs, onext) - trans(R, x->obs, onext, x->obs, onext);
+                gain += trans(R, c, onext, x->p1, lnext) - trans(R, x->obs, onext, x->p1, lnext);
             if (gain < -4) continue;
         }
         add_state(L, c, local, local + vbi_lm_unigram(R->lm, c));
@@ -528,12 +564,14 @@ static int decode_sentence(rstate *R, size_t *ix, size_t m, lattice *lat)
     for (size_t q = 0; q < m; q++) {
         int32_t oprev = q ? R->t[ix[q - 1]].obs : VBI_LM_BOS;
         int32_t onext = q + 1 < m ? R->t[ix[q + 1]].obs : -2;
-        candidates(R, ix[q], &lat[q], oprev, onext);
+        int32_t lprev = q ? R->t[ix[q - 1]].p1 : VBI_LM_BOS;
+        int32_t lnext = q + 1 < m ? R->t[ix[q + 1]].p1 : -2;
+        candidates(R, ix[q], &lat[q], oprev, onext, lprev, lnext);
     }
     for (size_t q = 0; q < m; q++) {
         lattice *L = &lat[q];
-        int32_t ob = R->t[ix[q]].obs;
-        int32_t oa = q ? R->t[ix[q - 1]].obs : VBI_LM_BOS;
+        int32_t ob = R->t[ix[q]].p1;
+        int32_t oa = q ? R->t[ix[q - 1]].p1 : VBI_LM_BOS;
         for (int k = 0; k < L->nc; k++) {
             if (q == 0) {
                 L->score[k] = L->local[k] + trans(R, VBI_LM_BOS, L->id[k], VBI_LM_BOS, ob);
@@ -562,7 +600,9 @@ static int decode_sentence(rstate *R, size_t *ix, size_t m, lattice *lat)
     double delta = E->score[k] - E->score[0];
     for (size_t q = m; q-- > 0;) {
         lattice *L = &lat[q];
-        if (k != 0) {
+        if (R->pass1) {
+            R->t[ix[q]].p1 = L->id[k];
+        } else if (k != 0) {
             tok *x = &R->t[ix[q]];
             int32_t c = L->id[k];
             if (c >= 0 && !(x->flags & T_CHANGED)) {
@@ -583,7 +623,54 @@ static int decode_sentence(rstate *R, size_t *ix, size_t m, lattice *lat)
 static bool lm_token(const tok *x)
 {
     return (x->flags & T_SYL) && !(x->flags & (T_CODE | T_ABBR | T_DELETE)) &&
-           (x->flags & (T_VALID | T_LOWER));
+           (x->flags & (T_VALID | T_LOWER | T_CAPSLINE));
+}
+
+/* The document cache: counts of the written forms the first pass agreed
+   with.  Words the first pass wanted to change count for neither reading:
+   repeated OCR errors ("cong tác" twice) cannot vouch for themselves, and a
+   rare correct word the model alone would change ("vĩ đại") does not lend
+   its context to the wrong reading.  Text typed without marks stays out: it would only teach
+   the decoder to keep them off. */
+static void fill_cache(rstate *R, uint32_t nv)
+{
+    memset(R->ucount, 0, nv * sizeof *R->ucount);
+    memset(R->bkey, 0, R->bcap * sizeof *R->bkey);
+    memset(R->bval, 0, R->bcap * sizeof *R->bval);
+    R->ndoc = 0;
+    int32_t prev = VBI_LM_BOS;
+    for (size_t i = 0; i < R->n; i++) {
+        tok *x = &R->t[i];
+        if (!lm_token(x) || (x->flags & T_STRIP)) {
+            prev = VBI_LM_BOS;
+            continue;
+        }
+        if (x->flags & T_BREAK) prev = VBI_LM_BOS;
+        if (x->p1 >= 0 && x->p1 == x->obs) {
+            R->ucount[x->p1]++;
+            R->ndoc++;
+            badd(R, prev, x->p1);
+        }
+        prev = x->p1;
+    }
+}
+
+static void decode_all(rstate *R, lattice *lat)
+{
+    size_t ix[MAXS];
+    size_t m = 0;
+    for (size_t i = 0; i <= R->n; i++) {
+        tok *x = i < R->n ? &R->t[i] : NULL;
+        bool end = !x || !lm_token(x) || (x->flags & T_BREAK) || m == MAXS;
+        if (end && m) {
+            decode_sentence(R, ix, m, lat);
+            m = 0;
+        }
+        if (x && lm_token(x)) {
+            x->flags |= T_LM;
+            ix[m++] = i;
+        }
+    }
 }
 
 static int layer_context(rstate *R)
@@ -633,22 +720,16 @@ static int layer_context(rstate *R)
     }
     if (dtotal >= 8 && dmarked * 10 < dtotal)
         for (size_t k = 0; k < R->n; k++) R->t[k].flags |= T_STRIP;
-    size_t ix[MAXS];
+    for (size_t i = 0; i < R->n; i++) R->t[i].p1 = R->t[i].obs;
     lattice *lat = malloc(MAXS * sizeof *lat);
     if (!lat) return VANBAN_ENOMEM;
-    size_t m = 0;
-    for (size_t i = 0; i <= R->n; i++) {
-        tok *x = i < R->n ? &R->t[i] : NULL;
-        bool end = !x || !lm_token(x) || (x->flags & T_BREAK) || m == MAXS;
-        if (end && m) {
-            decode_sentence(R, ix, m, lat);
-            m = 0;
-        }
-        if (x && lm_token(x)) {
-            x->flags |= T_LM;
-            ix[m++] = i;
-        }
-    }
+    /* pass 1: the model alone, a lower margin; its readings fill the cache */
+    fill_cache(R, nv);
+    R->pass1 = true;
+    decode_all(R, lat);
+    R->pass1 = false;
+    fill_cache(R, nv);
+    decode_all(R, lat);
     free(lat);
     return 0;
 }

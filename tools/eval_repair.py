@@ -103,13 +103,13 @@ def compare(clean_w, out_w, damaged_ix, stats, only_viet=True):
         if i in damaged_ix:
             stats['damaged'] += 1
             stats['fixed'] += o == w
-            if o != w and len(stats['missed']) < 40:
+            if o != w and len(stats["missed"]) < 100000:
                 stats['missed'].append((w, o))
         else:
             stats['clean'] += 1
             if o != w:
                 stats['changed'] += 1
-                if len(stats['examples']) < 30:
+                if len(stats["examples"]) < 100000:
                     stats['examples'].append((w, o))
 
 

@@ -363,6 +363,7 @@ vbi_span vbi_jtext_span(const vbi_jtext *j, const vanban_parser *p, size_t s, si
    Returns false when it is not a valid date (a year-less date gets year 0). */
 bool vbi_parse_date(const char *s, size_t n, int *y, int *m, int *d, bool *has_year);
 void vbi_format_date(char out[11], int y, int m, int d);
+bool vbi_valid_date(int y, int m, int d); /* util.c; y == 0: year unknown */
 
 int vbi_extract_refs(const vbi_docview *v, vbi_doc *D);
 int vbi_extract_tasks(const vbi_docview *v, vbi_doc *D);

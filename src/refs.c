@@ -106,15 +106,6 @@ static bool starts(const char *s, size_t n, size_t i, const char *w)
     return n - i >= l && !memcmp(s + i, w, l);
 }
 
-static bool valid(int y, int m, int d)
-{
-    static const int md[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12 || d < 1 || d > md[m - 1]) return false;
-    if (y == 0) return true; /* year not known yet */
-    if (y < 1900 || y > 2100) return false;
-    return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-}
-
 bool vbi_parse_date(const char *s, size_t n, int *y, int *m, int *d, bool *has_year)
 {
     size_t i = 0, k;
@@ -134,7 +125,7 @@ bool vbi_parse_date(const char *s, size_t n, int *y, int *m, int *d, bool *has_y
         while (i < n && s[i] == ' ') i++;
         if (digits(s, n, i, y) != 4) return false;
         *has_year = true;
-        return valid(*y, *m, *d);
+        return vbi_valid_date(*y, *m, *d);
     }
     if (!starts(s, n, i, "tháng")) return false;
     i = skip_sp(s, n, i + strlen("tháng"));
@@ -152,23 +143,9 @@ bool vbi_parse_date(const char *s, size_t n, int *y, int *m, int *d, bool *has_y
         if (digits(s, n, i, y) != 4) return false;
         *has_year = true;
     }
-    return valid(*y, *m, *d);
+    return vbi_valid_date(*y, *m, *d);
 }
 
-void vbi_format_date(char out[11], int y, int m, int d)
-{
-    out[0] = (char)('0' + y / 1000 % 10);
-    out[1] = (char)('0' + y / 100 % 10);
-    out[2] = (char)('0' + y / 10 % 10);
-    out[3] = (char)('0' + y % 10);
-    out[4] = '-';
-    out[5] = (char)('0' + m / 10);
-    out[6] = (char)('0' + m % 10);
-    out[7] = '-';
-    out[8] = (char)('0' + d / 10);
-    out[9] = (char)('0' + d % 10);
-    out[10] = 0;
-}
 
 /* ---- one citation --------------------------------------------------------- */
 
@@ -387,7 +364,7 @@ static int read_citation(rstate *R, size_t so, size_t eo)
                 y = (q[1] - '0') * 1000 + (q[2] - '0') * 100 + (q[3] - '0') * 10 + (q[4] - '0');
         }
         if (!y) y = R->doc_year;
-        if (y && valid(y, m.m, m.d)) m.y = y;
+        if (y && vbi_valid_date(y, m.m, m.d)) m.y = y;
         else m.has_date = false;
     }
     return push(R, &m);

@@ -213,14 +213,6 @@ static int num_of(const char *s, size_t a, size_t b)
     return v;
 }
 
-static bool valid_date(int y, int m, int d)
-{
-    static const int md[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1) return false;
-    if (d > md[m - 1]) return false;
-    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return false;
-    return true;
-}
 
 /* After a match of a rule with groups d, m, y: write YYYY-MM-DD. */
 static bool take_date(seg *S, vbi_rule_id r, size_t base, char out[11])
@@ -230,18 +222,8 @@ static bool take_date(seg *S, vbi_rule_id r, size_t base, char out[11])
         !group(S, r, "y", base, &e, &f))
         return false;
     int d = num_of(S->t, a, b), m = num_of(S->t, c, d2), y = num_of(S->t, e, f);
-    if (!valid_date(y, m, d)) return false;
-    out[0] = (char)('0' + y / 1000);
-    out[1] = (char)('0' + y / 100 % 10);
-    out[2] = (char)('0' + y / 10 % 10);
-    out[3] = (char)('0' + y % 10);
-    out[4] = '-';
-    out[5] = (char)('0' + m / 10);
-    out[6] = (char)('0' + m % 10);
-    out[7] = '-';
-    out[8] = (char)('0' + d / 10);
-    out[9] = (char)('0' + d % 10);
-    out[10] = 0;
+    if (y == 0 || !vbi_valid_date(y, m, d)) return false;
+    vbi_format_date(out, y, m, d);
     return true;
 }
 

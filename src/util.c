@@ -229,3 +229,29 @@ int32_t vbi_utf8_decode(const char *s, size_t n, size_t *adv)
     *adv = 1;
     return 0xfffd;
 }
+
+/* A calendar date; y == 0 means the year is not known yet (any year). */
+bool vbi_valid_date(int y, int m, int d)
+{
+    static const int md[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12 || d < 1 || d > md[m - 1]) return false;
+    if (y == 0) return true; /* year not known yet */
+    if (y < 1900 || y > 2100) return false;
+    return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+}
+
+/* YYYY-MM-DD */
+void vbi_format_date(char out[11], int y, int m, int d)
+{
+    out[0] = (char)('0' + y / 1000 % 10);
+    out[1] = (char)('0' + y / 100 % 10);
+    out[2] = (char)('0' + y / 10 % 10);
+    out[3] = (char)('0' + y % 10);
+    out[4] = '-';
+    out[5] = (char)('0' + m / 10);
+    out[6] = (char)('0' + m % 10);
+    out[7] = '-';
+    out[8] = (char)('0' + d / 10);
+    out[9] = (char)('0' + d % 10);
+    out[10] = 0;
+}

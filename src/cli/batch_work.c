@@ -74,19 +74,6 @@ int batch_mkdirs(const char *dir)
     return rc;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 /* Write path atomically: ".NAME.tmp" beside it, then rename.  The temporary
    name is fixed per output, so a leftover from a killed run is overwritten by
@@ -110,7 +97,7 @@ int batch_write_atomic(const char *path, const char *buf, size_t len, bool sync)
     }
     int bad = fd < 0;
     if (!bad) {
-        bad = write_all(fd, buf, len) || (sync && fsync(fd));
+        bad = cli_write_all(fd, buf, len) || (sync && fsync(fd));
         int e = errno;
         bad = close(fd) || bad;
         if (bad) errno = e;
@@ -502,7 +489,7 @@ static void process(batch *b, wstate *w, batch_job *j)
         pthread_mutex_unlock(&b->mu);
         const obuf *line = (fr.skipped || (b->c.jflags && have_json)) ? &w->o2 : &w->o1;
         if (!have_json && !fr.skipped) line = NULL;
-        bool bad = line && write_all(b->jsonl_fd, line->p, line->len) != 0;
+        bool bad = line && cli_write_all(b->jsonl_fd, line->p, line->len) != 0;
         pthread_mutex_lock(&b->mu);
         if (bad) b->jsonl_failed = true;
         b->next_out++;

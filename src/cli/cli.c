@@ -89,7 +89,7 @@ int cli_report_finish(vanban_parser *p, const char *path, int rc, const vanban_o
     return rc == VANBAN_ENOMEM ? 2 : 1;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+int cli_write_all(int fd, const char *p, size_t n)
 {
     while (n) {
         ssize_t w = write(fd, p, n);
@@ -106,7 +106,7 @@ static int write_all(int fd, const char *p, size_t n)
 int cli_emit(const char *path, const char *buf, size_t len)
 {
     if (!path) {
-        if (write_all(1, buf ? buf : "", len)) {
+        if (cli_write_all(1, buf ? buf : "", len)) {
             fprintf(stderr, "vanban: write error: %s\n", strerror(errno));
             return 2;
         }
@@ -119,7 +119,7 @@ int cli_emit(const char *path, const char *buf, size_t len)
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int bad = fd < 0;
     if (!bad) {
-        bad = write_all(fd, buf ? buf : "", len) || fsync(fd);
+        bad = cli_write_all(fd, buf ? buf : "", len) || fsync(fd);
         bad = close(fd) || bad;
         bad = bad || rename(tmp, path);
     }

@@ -28,6 +28,9 @@ int cli_feed_file(vanban_parser *p, const char *path, const feedmode *fm, int *p
 /* Print the message for a failed finish() and return the exit status. */
 int cli_report_finish(vanban_parser *p, const char *path, int rc, const vanban_options *opt);
 
+/* write(2) all of p, retrying after EINTR; 0 or -1 (errno set). */
+int cli_write_all(int fd, const char *p, size_t n);
+
 /* Write buf to path atomically (temp file + fsync + rename), or to stdout
    when path is NULL.  Returns 0 or 2 after printing the error. */
 int cli_emit(const char *path, const char *buf, size_t len);

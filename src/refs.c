@@ -424,6 +424,7 @@ static uint64_t key_hash(const mention *m)
 static int aggregate(rstate *R)
 {
     vbi_doc *D = R->D;
+    int rc = VANBAN_ENOMEM; /* until every allocation succeeded */
     size_t nk = 0, hcap = 16;
     while (hcap < 2 * R->n + 2) hcap *= 2;
     size_t *first = malloc((R->n ? R->n : 1) * sizeof *first); /* key -> first mention */
@@ -503,13 +504,7 @@ static int aggregate(rstate *R)
     }
     D->refs = refs;
     D->nrefs = nk;
-    free(first);
-    free(count);
-    free(next);
-    free(subj);
-    free(tab);
-    free(lt);
-    return 0;
+    rc = 0;
 nomem:
     free(first);
     free(count);
@@ -517,7 +512,7 @@ nomem:
     free(subj);
     free(tab);
     free(lt);
-    return VANBAN_ENOMEM;
+    return rc;
 }
 
 /* ---- entry -------------------------------------------------------------- */

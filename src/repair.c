@@ -825,6 +825,19 @@ typedef struct {
     float conf;
 } pending;
 
+/* Append a slot to the pending corrections; NULL when out of memory. */
+static pending *push_pending(pending **pend, size_t *n, size_t *cap)
+{
+    if (*n == *cap) {
+        size_t c2 = *cap ? *cap * 2 : 64;
+        pending *np = realloc(*pend, c2 * sizeof *np);
+        if (!np) return NULL;
+        *pend = np;
+        *cap = c2;
+    }
+    return &(*pend)[(*n)++];
+}
+
 static int cmp_corr(const void *a, const void *b)
 {
     const vbi_correction *x = a, *y = b;
@@ -959,14 +972,8 @@ static int rebuild(rstate *R)
                     if (!x->kind && !strcmp(res->corrections[k].kind, "case")) kind = K_CASE;
                     if (!x->kind) conf = (float)res->corrections[k].confidence;
                 }
-                if (npend == pcap) {
-                    size_t c2 = pcap ? pcap * 2 : 64;
-                    pending *np = realloc(pend, c2 * sizeof *np);
-                    if (!np) goto out;
-                    pend = np;
-                    pcap = c2;
-                }
-                pending *pd = &pend[npend++];
+                pending *pd = push_pending(&pend, &npend, &pcap);
+                if (!pd) goto out;
                 pd->span.s = os;
                 pd->span.e = oe;
                 pd->kind = kind;
@@ -998,14 +1005,8 @@ static int rebuild(rstate *R)
         if (!(x->flags & T_JOIN) || !i) continue;
         tok *pv = &R->t[i - 1];
         uint32_t s = p->me[pv->off + pv->len - 1], e = p->ms[x->off];
-        if (npend == pcap) {
-            size_t c2 = pcap ? pcap * 2 : 64;
-            pending *np = realloc(pend, c2 * sizeof *np);
-            if (!np) goto out;
-            pend = np;
-            pcap = c2;
-        }
-        pending *pd = &pend[npend++];
+        pending *pd = push_pending(&pend, &npend, &pcap);
+        if (!pd) goto out;
         pd->span.s = s;
         pd->span.e = e;
         pd->kind = K_BREAK;

@@ -124,7 +124,7 @@ int vanban_parser_feed(vanban_parser *p, const void *buf, size_t len)
         return p->status = VANBAN_ETOOBIG;
     }
     const unsigned char *s = buf;
-    vbi_sha256_update(&p->sha, s, len);
+    if (!(p->opt.flags & VANBAN_OPT_TEXT_ONLY)) vbi_sha256_update(&p->sha, s, len);
     for (const unsigned char *z = memchr(s, 0, len); z; z = memchr(z + 1, 0, len - (size_t)(z + 1 - s))) {
         if (!p->have_nul) {
             p->have_nul = true;
@@ -222,13 +222,15 @@ int vanban_parser_finish(vanban_parser *p, vanban_result **out)
         p->input.len = p->input.cap = 0;
     }
     r->bytes = p->total;
-    vbi_sha256_final(&p->sha, r->sha256);
     if (p->total == 0) rc = vbi_add_warning(p, "empty", 0, "the input is empty");
-    if (!rc) rc = vbi_segment(p);
     if (rc) return p->status = rc;
-    if (p->total > 0 && r->ndocs == 0)
-        rc = vbi_add_warning(p, "no-text", 0, "the input holds no text");
-    if (rc) return p->status = rc;
+    if (!(p->opt.flags & VANBAN_OPT_TEXT_ONLY)) { /* documents: only the JSON needs them */
+        vbi_sha256_final(&p->sha, r->sha256);
+        rc = vbi_segment(p);
+        if (!rc && p->total > 0 && r->ndocs == 0)
+            rc = vbi_add_warning(p, "no-text", 0, "the input holds no text");
+        if (rc) return p->status = rc;
+    }
     p->res = NULL;
     *out = r;
     return VANBAN_OK;

@@ -165,6 +165,7 @@ int cmd_normalize(int argc, char **argv)
         fprintf(stderr, "vanban: normalize: no input file (see vanban --help)\n");
         return 2;
     }
+    c.opt.flags |= VANBAN_OPT_TEXT_ONLY; /* no documents: only the text is printed */
     vanban_model *model;
     if (cli_load_model(&c, &model)) return 2;
     vanban_parser *p;

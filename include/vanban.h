@@ -112,6 +112,15 @@ VANBAN_EXPORT void vanban_model_free(vanban_model *model);
  * ("vanban normalize").
  */
 #define VANBAN_OPT_TEXT_ONLY 0x0004u
+/**
+ * Repair without the language model: only the layers that need no
+ * evidence beyond the word itself run: "unicode" (NFC, look-alike letters,
+ * zero-width characters), "case" (a lower-case word in an upper-case line),
+ * "spelling" of a tone mark on the wrong letter of a valid syllable, and
+ * "style" (tone placement, with tone_style).  No "diacritic" or "break"
+ * corrections are made.  Ignored with VANBAN_OPT_NO_REPAIR.
+ */
+#define VANBAN_OPT_NO_CONTEXT 0x0008u
 
 typedef struct vanban_options {
     unsigned abi_version;      /**< set by vanban_options_init; must be VANBAN_OPTIONS_ABI */

@@ -1002,7 +1002,7 @@ static int rebuild(rstate *R)
     /* page-break joins: the blank lines between go, the break becomes a space */
     for (size_t i = 0; i < R->n; i++) {
         tok *x = &R->t[i];
-        if (!(x->flags & T_JOIN) || !i) continue;
+        if (!(x->flags & T_JOIN) || !i || (p->opt.flags & VANBAN_OPT_NO_CONTEXT)) continue;
         tok *pv = &R->t[i - 1];
         uint32_t s = p->me[pv->off + pv->len - 1], e = p->ms[x->off];
         pending *pd = push_pending(&pend, &npend, &pcap);
@@ -1085,11 +1085,13 @@ int vbi_repair(vanban_parser *p)
         R.style = doc_style(&R);
         if (p->opt.tone_style == VANBAN_TONE_MODERN) R.style = VBI_STYLE_MODERN;
         if (p->opt.tone_style == VANBAN_TONE_TRADITIONAL) R.style = VBI_STYLE_TRADITIONAL;
-        rc = layer_codes(&R);
+        if (!(p->opt.flags & VANBAN_OPT_NO_CONTEXT)) rc = layer_codes(&R);
     }
-    if (!rc) rc = layer_context(&R);
-    if (!rc) rc = layer_broken_words(&R);
-    if (!rc) rc = layer_breaks(&R);
+    if (!(p->opt.flags & VANBAN_OPT_NO_CONTEXT)) { /* the layers that need the model */
+        if (!rc) rc = layer_context(&R);
+        if (!rc) rc = layer_broken_words(&R);
+        if (!rc) rc = layer_breaks(&R);
+    }
     if (!rc && p->opt.tone_style != VANBAN_TONE_KEEP)
         for (size_t i = 0; i < R.n; i++) {
             tok *x = &R.t[i];

@@ -131,6 +131,7 @@ int cmd_normalize(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--diff")) mode = 1;
         else if (!strcmp(a, "--log")) mode = 2;
+        else if (!strcmp(a, "--no-context")) c.opt.flags |= VANBAN_OPT_NO_CONTEXT;
         else if (!strncmp(a, "--tone-style=", 13)) {
             if (!strcmp(a + 13, "modern")) c.opt.tone_style = VANBAN_TONE_MODERN;
             else if (!strcmp(a + 13, "traditional")) c.opt.tone_style = VANBAN_TONE_TRADITIONAL;

@@ -99,14 +99,30 @@ typedef struct {
 /* ---- tokens --------------------------------------------------------------- */
 
 static bool is_space_cp(int32_t c) { return c == ' ' || c == '\t'; }
-static bool is_word_cp(int32_t c)
+/* A letter or a combining mark: vbi_is_letter_cp answered inline for the
+   Latin ranges Vietnamese uses (all letters there but × and ÷). */
+static inline bool is_word_cp(int32_t c)
 {
-    return vbi_is_letter_cp(c) || (c >= 0x300 && c < 0x370);
+    if (c < 0x80) return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+    if (c >= 0xC0 && c < 0x250) return c != 0xD7 && c != 0xF7;
+    if ((c >= 0x300 && c < 0x370) || (c >= 0x1E00 && c < 0x1F00)) return true;
+    return vbi_is_letter_cp(c);
 }
 static bool is_glue_cp(int32_t c)
 {
     return (c >= '0' && c <= '9') || c == '/' || c == '@' || c == '_' || c == '\\' || c == '&' ||
            c == '=' || c == '%' || c == '#' || c == '$';
+}
+
+/* vbi_utf8_decode, inline: the normalized text is valid UTF-8. */
+static inline int32_t utf8_at(const char *s, size_t n, size_t *adv)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (u[0] < 0x80) {
+        *adv = 1;
+        return u[0];
+    }
+    return vbi_utf8_decode(s, n, adv);
 }
 
 static int push_tok(rstate *R, const tok *x)
@@ -122,8 +138,132 @@ static int push_tok(rstate *R, const tok *x)
     return 0;
 }
 
+/* ---- word memo ---------------------------------------------------------------
+   What a word is (its letters decoded, valid or not, where its tone belongs)
+   depends on its bytes alone, so each distinct word is judged once per call:
+   an open-addressing table from the bytes to the answer.  tid[i] is the
+   entry of token i (the structure and style layers read it). */
+
+#define MEMO_MAXLEN 64 /* longer words are judged each time (none is a syllable) */
+#define MEMO_NONE UINT32_MAX
+
+typedef struct {
+    uint32_t off;   /* the word's bytes in p->text (first occurrence) */
+    uint32_t hash;
+    uint8_t len;    /* bytes */
+    uint16_t flags; /* T_SYL | T_VALID | T_LOWER | T_UPPER */
+    int8_t tp, mp;  /* tone positions, traditional and modern (valid and toned), else -1 */
+    int8_t style;   /* vbi_syl_style of a valid syllable, else -1 */
+    vbi_syl syl;    /* as vbi_syl_decode leaves it */
+} wentry;
+
+typedef struct {
+    wentry *e;      /* entries, by id */
+    size_t n, ecap;
+    uint32_t *slot; /* open addressing: id + 1, 0 = empty */
+    size_t cap;     /* slots, a power of two */
+    uint32_t *tid;  /* per token: entry id or MEMO_NONE */
+    size_t tcap;
+} wmemo;
+
+static void memo_free(wmemo *m)
+{
+    free(m->e);
+    free(m->slot);
+    free(m->tid);
+}
+
+static uint32_t word_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+/* Room for one more entry (the table stays at most half full). */
+static int memo_grow(wmemo *m)
+{
+    if (m->n == m->ecap) {
+        size_t ecap = m->ecap ? m->ecap * 2 : 1024;
+        wentry *e = realloc(m->e, ecap * sizeof *e);
+        if (!e) return VANBAN_ENOMEM;
+        m->e = e;
+        m->ecap = ecap;
+    }
+    if ((m->n + 1) * 2 <= m->cap) return 0;
+    size_t cap = m->cap ? m->cap * 2 : 4096;
+    uint32_t *sl = calloc(cap, sizeof *sl);
+    if (!sl) return VANBAN_ENOMEM;
+    for (size_t id = 0; id < m->n; id++) {
+        size_t h = m->e[id].hash & (cap - 1);
+        while (sl[h]) h = (h + 1) & (cap - 1);
+        sl[h] = (uint32_t)id + 1;
+    }
+    free(m->slot);
+    m->slot = sl;
+    m->cap = cap;
+    return 0;
+}
+
+/* Judge the word s[0, n) (nc code points) as tokenize always did. */
+static void judge(const rstate *R, const char *s, size_t n, wentry *e)
+{
+    int32_t cps[VBI_SYL_MAX + 1];
+    size_t nc = 0;
+    memset(&e->syl, 0, sizeof e->syl);
+    e->flags = 0;
+    for (size_t j = 0; j < n;) {
+        size_t adv;
+        int32_t c = utf8_at(s + j, n - j, &adv);
+        if (nc <= VBI_SYL_MAX) cps[nc] = c;
+        nc++;
+        if (vbi_is_lower_cp(c)) e->flags |= T_LOWER;
+        else if (vbi_is_letter_cp(c)) e->flags |= T_UPPER;
+        j += adv;
+    }
+    if (nc <= VBI_SYL_MAX && vbi_syl_decode(R->g, cps, nc, &e->syl) == 0) {
+        e->flags |= T_SYL;
+        if (vbi_syl_valid(R->g, &e->syl)) e->flags |= T_VALID;
+    }
+    bool v = e->flags & T_VALID;
+    e->tp = (int8_t)(v && e->syl.tone ? vbi_syl_tone_pos(R->g, &e->syl, VBI_STYLE_TRADITIONAL) : -1);
+    e->mp = (int8_t)(v && e->syl.tone ? vbi_syl_tone_pos(R->g, &e->syl, VBI_STYLE_MODERN) : -1);
+    e->style = (int8_t)(v ? vbi_syl_style(R->g, &e->syl) : -1);
+}
+
+/* The entry of the word at text offset off (n bytes), made on first sight;
+   MEMO_NONE for a long word (then *tmp holds the answer). */
+static int memo_get(const rstate *R, wmemo *m, uint32_t off, size_t n, wentry *tmp, uint32_t *out)
+{
+    const char *s = R->p->text.p + off;
+    if (n > MEMO_MAXLEN) {
+        judge(R, s, n, tmp);
+        *out = MEMO_NONE;
+        return 0;
+    }
+    if (memo_grow(m)) return VANBAN_ENOMEM;
+    uint32_t h = word_hash(s, n);
+    size_t k = h & (m->cap - 1);
+    const char *t = R->p->text.p;
+    for (; m->slot[k]; k = (k + 1) & (m->cap - 1)) {
+        const wentry *e = &m->e[m->slot[k] - 1];
+        if (e->hash == h && e->len == n && !memcmp(t + e->off, s, n)) {
+            *out = m->slot[k] - 1;
+            return 0;
+        }
+    }
+    wentry *e = &m->e[m->n];
+    e->hash = h;
+    e->off = off;
+    e->len = (uint8_t)n;
+    judge(R, s, n, e);
+    m->slot[k] = (uint32_t)m->n + 1;
+    *out = (uint32_t)m->n++;
+    return 0;
+}
+
 /* Cut the lines into words and mark what each word is. */
-static int tokenize(rstate *R)
+static int tokenize(rstate *R, wmemo *m)
 {
     vanban_parser *p = R->p;
     bool brk = true, blank = false, trail = false;
@@ -148,12 +288,13 @@ static int tokenize(rstate *R)
                 url = false;
                 for (size_t k = i; k < e && !url; k++)
                     if (s[k] == '@' || (s[k] == ':' && k + 2 < e && s[k + 1] == '/') ||
-                        (k + 4 <= e && !memcmp(s + k, "www.", 4)))
+                        (s[k] == 'w' && k + 4 <= e && s[k + 1] == 'w' && s[k + 2] == 'w' &&
+                         s[k + 3] == '.'))
                         url = true;
                 chunk_end = e > i ? e : i + 1;
             }
             size_t adv;
-            int32_t c = vbi_utf8_decode(s + i, n - i, &adv);
+            int32_t c = utf8_at(s + i, n - i, &adv);
             if (!is_word_cp(c) || (c >= 0x300 && c < 0x370)) {
                 if (!is_space_cp(c)) {
                     brk = true;
@@ -169,24 +310,35 @@ static int tokenize(rstate *R)
             x.off = (uint32_t)(l->off + i);
             x.line = (uint32_t)li;
             x.obs = -1;
-            int32_t cps[VBI_SYL_MAX + 1];
             size_t nc = 0, j = i;
-            int32_t c2 = c;
+            int32_t c2 = c, lastc = c;
             while (j < n) {
-                c2 = vbi_utf8_decode(s + j, n - j, &adv);
+                c2 = utf8_at(s + j, n - j, &adv);
                 if (!is_word_cp(c2)) break;
-                if (nc <= VBI_SYL_MAX) cps[nc] = c2;
+                if (nc < VBI_SYL_MAX) lastc = c2; /* the letter pc takes below */
                 nc++;
-                if (vbi_is_lower_cp(c2)) x.flags |= T_LOWER;
-                else if (vbi_is_letter_cp(c2)) x.flags |= T_UPPER;
                 j += adv;
             }
+            wentry tmp, *we;
+            uint32_t id;
+            if (memo_get(R, m, x.off, j - i, &tmp, &id)) return VANBAN_ENOMEM;
+            we = id == MEMO_NONE ? &tmp : &m->e[id];
+            x.flags |= we->flags;
+            x.syl = we->syl;
+            if (R->n == m->tcap) {
+                size_t cap = m->tcap ? m->tcap * 2 : 1024;
+                uint32_t *t = realloc(m->tid, cap * sizeof *t);
+                if (!t) return VANBAN_ENOMEM;
+                m->tid = t;
+                m->tcap = cap;
+            }
+            m->tid[R->n] = id;
             int32_t next = j < n ? c2 : ' ';
             int32_t next2 = ' ';
             if (j < n) {
                 size_t a2;
                 size_t k = j + adv;
-                if (k < n) next2 = vbi_utf8_decode(s + k, n - k, &a2);
+                if (k < n) next2 = utf8_at(s + k, n - k, &a2);
             }
             x.len = (uint32_t)(j - i);
             if (first) {
@@ -219,10 +371,6 @@ static int tokenize(rstate *R)
             /* hyphen chains: U-li-a-nốp, Ót-xtrây-li-a */
             bool in_chain = pc == '-' && is_word_cp(ppc) && R->n > 0;
             if (!in_chain) chain_start = R->n;
-            if (nc <= VBI_SYL_MAX && vbi_syl_decode(R->g, cps, nc, &x.syl) == 0) {
-                x.flags |= T_SYL;
-                if (vbi_syl_valid(R->g, &x.syl)) x.flags |= T_VALID;
-            }
             if (slash && (!(x.flags & T_VALID) || nc < 2 ||
                           ((digit_l || digit_r) && !(x.flags & T_LOWER))))
                 x.flags |= T_CODE; /* 15/2024/NĐ-CP, 12/PA */
@@ -244,7 +392,7 @@ static int tokenize(rstate *R)
             lead = false;
             blank = false;
             ppc = c;
-            pc = cps[nc <= VBI_SYL_MAX ? nc - 1 : VBI_SYL_MAX - 1];
+            pc = lastc;
             i = j;
         }
         if (!first) {
@@ -357,13 +505,14 @@ static double trans(const rstate *R, int32_t a, int32_t b, int32_t oa, int32_t o
 
 /* ---- layer 2: tone on the wrong letter ------------------------------------ */
 
-static void layer_structure(rstate *R)
+static void layer_structure(rstate *R, const wmemo *m)
 {
     for (size_t i = 0; i < R->n; i++) {
         tok *x = &R->t[i];
         if ((x->flags & (T_VALID | T_CODE)) != T_VALID || !x->syl.tone) continue;
-        int tp = vbi_syl_tone_pos(R->g, &x->syl, VBI_STYLE_TRADITIONAL);
-        int mp = vbi_syl_tone_pos(R->g, &x->syl, VBI_STYLE_MODERN);
+        const wentry *e = m->tid[i] != MEMO_NONE ? &m->e[m->tid[i]] : NULL;
+        int tp = e ? e->tp : vbi_syl_tone_pos(R->g, &x->syl, VBI_STYLE_TRADITIONAL);
+        int mp = e ? e->mp : vbi_syl_tone_pos(R->g, &x->syl, VBI_STYLE_MODERN);
         if (x->syl.tpos == tp || x->syl.tpos == mp || tp < 0) continue;
         x->out = x->syl;
         x->out.tpos = (int8_t)tp;
@@ -373,17 +522,23 @@ static void layer_structure(rstate *R)
     }
 }
 
-static int doc_style(rstate *R)
+/* vbi_syl_style of token i (a valid syllable), from the memo. */
+static int tok_style(const rstate *R, const wmemo *m, size_t i)
 {
-    size_t t = 0, m = 0;
+    return m->tid[i] != MEMO_NONE ? m->e[m->tid[i]].style : vbi_syl_style(R->g, &R->t[i].syl);
+}
+
+static int doc_style(rstate *R, const wmemo *m)
+{
+    size_t t = 0, md = 0;
     for (size_t i = 0; i < R->n; i++) {
         tok *x = &R->t[i];
         if ((x->flags & (T_VALID | T_CODE)) != T_VALID) continue;
-        int s = vbi_syl_style(R->g, &x->syl);
+        int s = tok_style(R, m, i);
         if (s == VBI_STYLE_TRADITIONAL) t++;
-        else if (s == VBI_STYLE_MODERN) m++;
+        else if (s == VBI_STYLE_MODERN) md++;
     }
-    return m > t ? VBI_STYLE_MODERN : VBI_STYLE_TRADITIONAL;
+    return md > t ? VBI_STYLE_MODERN : VBI_STYLE_TRADITIONAL;
 }
 
 /* ---- layer 4: codes the document writes with marks elsewhere --------------- */
@@ -1079,10 +1234,12 @@ int vbi_repair(vanban_parser *p)
     R.g = p->model->sylgram;
     R.lm = p->model->lm;
     R.margin = p->opt.repair_margin > 0 ? p->opt.repair_margin : DEFAULT_MARGIN;
-    int rc = tokenize(&R);
+    wmemo memo;
+    memset(&memo, 0, sizeof memo);
+    int rc = tokenize(&R, &memo);
     if (!rc) {
-        layer_structure(&R);
-        R.style = doc_style(&R);
+        layer_structure(&R, &memo);
+        R.style = doc_style(&R, &memo);
         if (p->opt.tone_style == VANBAN_TONE_MODERN) R.style = VBI_STYLE_MODERN;
         if (p->opt.tone_style == VANBAN_TONE_TRADITIONAL) R.style = VBI_STYLE_TRADITIONAL;
         if (!(p->opt.flags & VANBAN_OPT_NO_CONTEXT)) rc = layer_codes(&R);
@@ -1096,7 +1253,7 @@ int vbi_repair(vanban_parser *p)
         for (size_t i = 0; i < R.n; i++) {
             tok *x = &R.t[i];
             if ((x->flags & (T_VALID | T_CODE | T_CHANGED)) != T_VALID) continue;
-            int s = vbi_syl_style(R.g, &x->syl);
+            int s = tok_style(&R, &memo, i);
             if (s >= 0 && s != R.style) {
                 x->out = x->syl;
                 x->flags |= T_CHANGED;
@@ -1105,6 +1262,7 @@ int vbi_repair(vanban_parser *p)
             }
         }
     if (!rc) rc = rebuild(&R);
+    memo_free(&memo);
     free(R.t);
     free(R.ucount);
     free(R.bkey);

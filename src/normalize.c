@@ -529,7 +529,7 @@ static int fast_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_
     l->oend = (uint32_t)(ostart + n);
     l->nchars = (uint32_t)nchars;
     l->hlevel = 0;
-    uint16_t flags = 0;
+    uint16_t flags = VBI_L_PLAIN;
     if (l->len == 0) flags |= VBI_L_BLANK;
     if (letters >= 2 && lowers == 0) flags |= VBI_L_CAPS;
     if (first == 1) flags |= VBI_L_LOWER;

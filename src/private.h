@@ -142,7 +142,8 @@ enum {
     VBI_L_CELL = 1 << 4,     /* not the first cell of a physical line */
     VBI_L_CAPS = 1 << 5,     /* letters all upper case (>= 2 letters) */
     VBI_L_LOWER = 1 << 6,    /* first letter is lower case */
-    VBI_L_PUNCT_END = 1 << 7 /* ends with . : ; ! ? */
+    VBI_L_PUNCT_END = 1 << 7, /* ends with . : ; ! ? */
+    VBI_L_PLAIN = 1 << 8      /* copied by the fast path: every character is the input's own */
 };
 
 typedef struct {

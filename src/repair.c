@@ -1044,10 +1044,27 @@ static const char *orig_utf8(const vanban_parser *p, uint32_t os, uint32_t oe, s
     return p->conv.p + cs;
 }
 
+/* Append bytes [a, b) of the old text with their map entries, in bulk. */
+static int copy_run(const vanban_parser *p, vbi_buf *nt, uint32_t **ms, uint32_t **me,
+                    size_t *mcap, size_t a, size_t b)
+{
+    size_t n = b - a;
+    if (!n) return 0;
+    if (grow_out(nt, ms, me, mcap, n)) return VANBAN_ENOMEM;
+    memcpy(nt->p + nt->len, p->text.p + a, n);
+    memcpy(*ms + nt->len, p->ms + a, n * sizeof **ms);
+    memcpy(*me + nt->len, p->me + a, n * sizeof **me);
+    nt->len += n;
+    return 0;
+}
+
 static int rebuild(rstate *R)
 {
     vanban_parser *p = R->p;
     vanban_result *res = p->res;
+    /* the new text and its maps are for segmentation: a text-only result
+       needs the corrections alone */
+    bool build = !(p->opt.flags & VANBAN_OPT_TEXT_ONLY);
     /* existing corrections (unicode, case from normalize.c), sorted */
     if (res->ncorrections) qsort(res->corrections, res->ncorrections, sizeof *res->corrections, cmp_corr);
     size_t nold = res->ncorrections;
@@ -1055,29 +1072,29 @@ static int rebuild(rstate *R)
     vbi_buf nt = {0};
     uint32_t *ms = NULL, *me = NULL;
     pending *pend = NULL;
-    size_t npend = 0, pcap = 0;
+    size_t npend = 0, pcap = 0, mcap = 0;
     int rc = VANBAN_ENOMEM;
     if (!drop) goto out;
-    if (vbi_buf_reserve(&nt, p->text.len + R->repl.len + 16)) goto out;
-    size_t mcap = nt.cap;
-    ms = malloc(mcap * sizeof *ms);
-    me = malloc(mcap * sizeof *me);
-    if (!ms || !me) goto out;
+    if (build) {
+        if (vbi_buf_reserve(&nt, p->text.len + R->repl.len + 16)) goto out;
+        mcap = nt.cap;
+        ms = malloc(mcap * sizeof *ms);
+        me = malloc(mcap * sizeof *me);
+        if (!ms || !me) goto out;
+    }
     size_t ti = 0, oc = 0;
     for (size_t li = 0; li < p->nlines; li++) {
         vbi_line *l = &p->lines[li];
         size_t a = l->off, e = (size_t)l->off + l->len;
         size_t start = nt.len;
-        while (a < e) {
-            tok *x = ti < R->n && R->t[ti].off == a ? &R->t[ti] : NULL;
-            if (!x) {
-                if (grow_out(&nt, &ms, &me, &mcap, 1)) goto grow;
-                ms[nt.len] = p->ms[a];
-                me[nt.len] = p->me[a];
-                nt.p[nt.len++] = p->text.p[a++];
-                continue;
-            }
-            ti++;
+        /* a line the fast path copied holds the input's own bytes: its
+           words differ from the input only where a layer changed them */
+        bool same = l->flags & VBI_L_PLAIN;
+        for (; ti < R->n && R->t[ti].off < e; ti++) { /* the words of this line, in order */
+            tok *x = &R->t[ti];
+            bool untouched = same && !(x->flags & (T_CHANGED | T_DELETE));
+            if (untouched && !build) continue;
+            if (build && copy_run(p, &nt, &ms, &me, &mcap, a, x->off)) goto out;
             uint32_t os = p->ms[x->off], oe = p->me[x->off + x->len - 1];
             char buf[4 * VBI_SYL_MAX + 8];
             const char *w = p->text.p + x->off;
@@ -1085,8 +1102,8 @@ static int rebuild(rstate *R)
             if (x->flags & T_DELETE) {
                 /* drop the word and the white space before it */
                 if (nt.len > start && nt.p[nt.len - 1] == ' ') nt.len--;
-                if (ti >= 2) {
-                    const tok *pv = &R->t[ti - 2];
+                if (ti >= 1) {
+                    const tok *pv = &R->t[ti - 1];
                     os = p->me[pv->off + pv->len - 1];
                 }
                 wl = 0;
@@ -1097,9 +1114,9 @@ static int rebuild(rstate *R)
                 wl = vbi_syl_render(R->g, &x->out, R->style, x->out.ncase, buf);
                 w = buf;
             }
-            size_t olen;
-            const char *otext = orig_utf8(p, os, oe, &olen);
-            bool changed = olen != wl || memcmp(otext, w, wl) != 0;
+            size_t olen = 0;
+            const char *otext = untouched ? w : orig_utf8(p, os, oe, &olen);
+            bool changed = !untouched && (olen != wl || memcmp(otext, w, wl) != 0);
             if (changed && !(x->flags & (T_CHANGED | T_DELETE))) {
                 /* normalize.c changed it (NFC, look-alike, zero width, case);
                    markup inside a word is left alone */
@@ -1113,7 +1130,7 @@ static int rebuild(rstate *R)
                     utf8proc_ssize_t nl = utf8proc_map((const utf8proc_uint8_t *)otext,
                                                        (utf8proc_ssize_t)olen, &nf,
                                                        UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-                    if (nl < 0 && nl == UTF8PROC_ERROR_NOMEM) goto grow;
+                    if (nl < 0 && nl == UTF8PROC_ERROR_NOMEM) goto out;
                     if (nl >= 0 && (size_t)nl == wl && !memcmp(nf, w, wl)) changed = false;
                     free(nf);
                 }
@@ -1138,19 +1155,18 @@ static int rebuild(rstate *R)
                 if (vbi_buf_put(&R->repl, w, wl)) goto out;
                 w = R->repl.p + pd->roff; /* buffer may have moved */
             }
-            if (grow_out(&nt, &ms, &me, &mcap, wl)) goto grow;
+            a = (size_t)x->off + x->len;
+            if (!build) continue;
+            if (grow_out(&nt, &ms, &me, &mcap, wl)) goto out;
             for (size_t k = 0; k < wl; k++) {
                 ms[nt.len + k] = os;
                 me[nt.len + k] = oe;
             }
             if (wl) memcpy(nt.p + nt.len, w, wl);
             nt.len += wl;
-            a = (size_t)x->off + x->len;
-            continue;
-        grow:
-            rc = VANBAN_ENOMEM;
-            goto out;
         }
+        if (!build) continue;
+        if (copy_run(p, &nt, &ms, &me, &mcap, a, e)) goto out;
         l->off = (uint32_t)start;
         l->len = (uint32_t)(nt.len - start);
     }
@@ -1206,15 +1222,17 @@ static int rebuild(rstate *R)
         if (res->ncorrections)
             qsort(res->corrections, res->ncorrections, sizeof *res->corrections, cmp_corr);
     }
-    vbi_buf_free(&p->text);
-    p->text = nt;
-    nt.p = NULL;
-    free(p->ms);
-    free(p->me);
-    p->ms = ms;
-    p->me = me;
-    p->mcap = mcap;
-    ms = me = NULL;
+    if (build) {
+        vbi_buf_free(&p->text);
+        p->text = nt;
+        nt.p = NULL;
+        free(p->ms);
+        free(p->me);
+        p->ms = ms;
+        p->me = me;
+        p->mcap = mcap;
+        ms = me = NULL;
+    }
     rc = 0;
 out:
     free(drop);

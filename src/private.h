@@ -143,7 +143,9 @@ enum {
     VBI_L_CAPS = 1 << 5,     /* letters all upper case (>= 2 letters) */
     VBI_L_LOWER = 1 << 6,    /* first letter is lower case */
     VBI_L_PUNCT_END = 1 << 7, /* ends with . : ; ! ? */
-    VBI_L_PLAIN = 1 << 8      /* copied by the fast path: every character is the input's own */
+    VBI_L_PLAIN = 1 << 8,     /* copied by the fast path: every character is the input's own */
+    VBI_L_DIRECT = 1 << 9     /* PLAIN, and no map entries (text-only): text byte k of the line
+                                 is input byte ostart + (leading spaces) + k */
 };
 
 typedef struct {

@@ -1044,6 +1044,25 @@ static const char *orig_utf8(const vanban_parser *p, uint32_t os, uint32_t oe, s
     return p->conv.p + cs;
 }
 
+/* Original offsets of text bytes: where byte a of line l starts, and where
+   the character before byte b ends (a and b on character boundaries).  A
+   VBI_L_DIRECT line has no map entries: its text is the input's own bytes
+   after the line's leading spaces. */
+static uint32_t direct_base(const vanban_parser *p, const vbi_line *l)
+{
+    uint32_t o = l->ostart;
+    while (o < l->oend && p->input.p[o] == ' ') o++;
+    return o - l->off;
+}
+static uint32_t map_s(const vanban_parser *p, const vbi_line *l, size_t a)
+{
+    return (l->flags & VBI_L_DIRECT) ? direct_base(p, l) + (uint32_t)a : p->ms[a];
+}
+static uint32_t map_e(const vanban_parser *p, const vbi_line *l, size_t b)
+{
+    return (l->flags & VBI_L_DIRECT) ? direct_base(p, l) + (uint32_t)b : p->me[b - 1];
+}
+
 /* Append bytes [a, b) of the old text with their map entries, in bulk. */
 static int copy_run(const vanban_parser *p, vbi_buf *nt, uint32_t **ms, uint32_t **me,
                     size_t *mcap, size_t a, size_t b)
@@ -1095,7 +1114,7 @@ static int rebuild(rstate *R)
             bool untouched = same && !(x->flags & (T_CHANGED | T_DELETE));
             if (untouched && !build) continue;
             if (build && copy_run(p, &nt, &ms, &me, &mcap, a, x->off)) goto out;
-            uint32_t os = p->ms[x->off], oe = p->me[x->off + x->len - 1];
+            uint32_t os = map_s(p, l, x->off), oe = map_e(p, l, (size_t)x->off + x->len);
             char buf[4 * VBI_SYL_MAX + 8];
             const char *w = p->text.p + x->off;
             size_t wl = x->len;
@@ -1104,7 +1123,7 @@ static int rebuild(rstate *R)
                 if (nt.len > start && nt.p[nt.len - 1] == ' ') nt.len--;
                 if (ti >= 1) {
                     const tok *pv = &R->t[ti - 1];
-                    os = p->me[pv->off + pv->len - 1];
+                    os = map_e(p, &p->lines[pv->line], (size_t)pv->off + pv->len);
                 }
                 wl = 0;
             } else if (x->flags & T_REPL) {
@@ -1175,7 +1194,8 @@ static int rebuild(rstate *R)
         tok *x = &R->t[i];
         if (!(x->flags & T_JOIN) || !i || (p->opt.flags & VANBAN_OPT_NO_CONTEXT)) continue;
         tok *pv = &R->t[i - 1];
-        uint32_t s = p->me[pv->off + pv->len - 1], e = p->ms[x->off];
+        uint32_t s = map_e(p, &p->lines[pv->line], (size_t)pv->off + pv->len);
+        uint32_t e = map_s(p, &p->lines[x->line], x->off);
         pending *pd = push_pending(&pend, &npend, &pcap);
         if (!pd) goto out;
         pd->span.s = s;

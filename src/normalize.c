@@ -541,113 +541,101 @@ static int line_listy(const unsigned char *s, size_t n)
 }
 
 #if defined(__SSE2__) && defined(__GNUC__) && !defined(VBI_NO_SIMD)
-#include <emmintrin.h>
+#include <immintrin.h>
 
-/* 16 bytes at a time: compare masks instead of a branch per character
-   (Vietnamese text changes between one- and multi-byte characters too
-   often for branches to guess).  Returns 0 when the line is not plain. */
-static int plain_scan(const unsigned char *s, size_t n, pstat *st)
+static inline uint64_t sum64_128(__m128i v)
 {
-#define V(c) _mm_set1_epi8((char)(c))
-#define EQ(x, c) _mm_cmpeq_epi8(x, V(c))
-#define MASK(v) ((uint32_t)_mm_movemask_epi8(v))
-    memset(st, 0, sizeof *st);
-    st->listy = -1;
-    const __m128i one = V(1), zero = _mm_setzero_si128();
-    __m128i nup = zero, nhi = zero, ncont = zero, anylo = zero; /* per-lane sums */
-    uint32_t psp = 0;                          /* spaces among the two bytes before */
-    uint32_t due = 0, ba = 0, no9b = 0, rare = 0; /* what the next block's first bytes must be */
-    uint32_t b80 = 0, b3 = 0, no89 = 0, a0 = 0;
-    unsigned char tmp[16];
-    for (size_t k = 0; k < n; k += 16) {
-        __m128i x;
-        if (n - k >= 16) {
-            x = _mm_loadu_si128((const __m128i *)(s + k));
-        } else { /* '!' is nothing the tests below look for */
-            memset(tmp, '!', sizeof tmp);
-            memcpy(tmp, s + k, n - k);
-            x = _mm_loadu_si128((const __m128i *)tmp);
-        }
-        __m128i neg = _mm_cmplt_epi8(x, zero); /* bytes >= 0x80 */
-        __m128i x20 = _mm_or_si128(x, V(0x20));
-        /* controls, '\\' '|' (x | 0x20 == 0x7C), '_' DEL (0x7F), '<' */
-        __m128i bad = _mm_andnot_si128(neg, _mm_cmplt_epi8(x, V(0x20)));
-        bad = _mm_or_si128(bad, _mm_or_si128(EQ(x20, 0x7C), _mm_or_si128(EQ(x20, 0x7F), EQ(x, '<'))));
-        uint32_t sp = MASK(EQ(x, ' '));
-        if (MASK(bad)) return 0;
-        st->marks |= MASK(_mm_or_si128(EQ(x, '*'), EQ(x, '#'))) != 0;
-        uint32_t ext = sp << 2 | psp; /* bit j + 2: byte k + j */
-        uint32_t pair = ext & ext << 1 & 0x3FFFCu;
-        if (pair) {
-            if (pair & ext << 2) return 0; /* three spaces: a flattened column, cells */
-            for (; pair; pair &= pair - 1) st->collapsed++;
-        }
-        psp = ext >> 16 & 3;
-        /* ASCII letters: x | 0x20 in a..z; upper case without 0x20 */
-        __m128i let = _mm_and_si128(_mm_cmpgt_epi8(x20, V('a' - 1)), _mm_cmplt_epi8(x20, V('z' + 1)));
-        __m128i up = _mm_andnot_si128(_mm_cmpeq_epi8(_mm_and_si128(x, V(0x20)), V(0x20)), let);
-        anylo = _mm_or_si128(anylo, _mm_andnot_si128(up, let));
-        nup = _mm_add_epi64(nup, _mm_sad_epu8(_mm_and_si128(up, one), zero));
-        uint32_t hi = MASK(neg);
-        if (!hi && !due) continue;
-        /* multi-byte: C2..C6 + 1 continuation byte, E1 + 2, E2 + 2 */
-        __m128i vcont = _mm_cmplt_epi8(x, V(0xC0)); /* 0x80..0xBF (and ASCII: masked) */
-        uint32_t cont = MASK(vcont) & hi;
-        uint32_t lead = hi & ~cont;
-        uint32_t l2 = MASK(_mm_and_si128(_mm_cmpgt_epi8(x, V(0xC1)), _mm_cmplt_epi8(x, V(0xC7))));
-        uint32_t e1 = MASK(EQ(x, 0xE1)), e2 = MASK(EQ(x, 0xE2));
-        if (lead & ~(l2 | e1 | e2)) return 0;
-        uint32_t want = due | l2 << 1 | (e1 | e2) << 1 | (e1 | e2) << 2;
-        if ((want & 0xFFFF) != cont) return 0; /* continuation bytes exactly where due */
-        due = want >> 16;
-        nhi = _mm_add_epi64(nhi, _mm_sad_epu8(_mm_and_si128(neg, one), zero));
-        ncont = _mm_add_epi64(ncont, _mm_sad_epu8(_mm_and_si128(_mm_and_si128(vcont, neg), one), zero));
-        /* the bytes a lead allows after it: E1 BA|BB (U+1E80..U+1EFF), not
-           C3 90, C3 B0 (Ð ð) */
-        uint32_t w = ba | e1 << 1;
-        if (w & 0xFFFF & ~MASK(EQ(_mm_and_si128(x, V(0xFE)), 0xBA))) return 0;
-        ba = w >> 16;
-        w = no9b | MASK(EQ(x, 0xC3)) << 1;
-        if (w & 0xFFFF & MASK(EQ(_mm_and_si128(x, V(0xDF)), 0x90))) return 0;
-        no9b = w >> 16;
-        if (!((l2 & ~MASK(_mm_and_si128(_mm_cmpgt_epi8(x, V(0xC2)), _mm_cmplt_epi8(x, V(0xC6))))) |
-              e2 | rare))
-            continue;
-        /* rarer: C6 not Ɖ (C6 89), C2 only A0 (no-break space), E2 80 and
-           then 93, 94, 98, 99, 9C, 9D, A6 (– — ‘ ’ “ ” …) */
-        w = no89 | MASK(EQ(x, 0xC6)) << 1;
-        if (w & 0xFFFF & MASK(EQ(x, 0x89))) return 0;
-        no89 = w >> 16;
-        uint32_t c2 = MASK(EQ(x, 0xC2));
-        w = a0 | c2 << 1;
-        if (w & 0xFFFF & ~MASK(EQ(x, 0xA0))) return 0;
-        a0 = w >> 16;
-        st->nbsp |= c2 != 0;
-        w = b80 | e2 << 1;
-        if (w & 0xFFFF & ~MASK(EQ(x, 0x80))) return 0;
-        b80 = w >> 16;
-        w = b3 | e2 << 2;
-        __m128i a3 = _mm_or_si128(_mm_or_si128(EQ(x, 0x93), EQ(x, 0x94)),
-                                  _mm_or_si128(EQ(x, 0x98), EQ(x, 0x99)));
-        a3 = _mm_or_si128(a3, _mm_or_si128(_mm_or_si128(EQ(x, 0x9C), EQ(x, 0x9D)), EQ(x, 0xA6)));
-        if (w & 0xFFFF & ~MASK(a3)) return 0;
-        b3 = w >> 16;
-        rare = no89 | a0 | b80 | b3;
-    }
-    if (due) return 0; /* a sequence cut off by the end of the line */
-    uint64_t v[2];
-    _mm_storeu_si128((__m128i *)v, nup);
-    st->uppers = (size_t)(v[0] + v[1]);
-    _mm_storeu_si128((__m128i *)v, nhi);
-    size_t nh = (size_t)(v[0] + v[1]);
-    _mm_storeu_si128((__m128i *)v, ncont);
-    st->cont = (size_t)(v[0] + v[1]);
-    st->lead = nh - st->cont;
-    st->lowers = MASK(anylo) != 0;
-    return 1;
-#undef V
-#undef EQ
-#undef MASK
+    uint64_t a[2];
+    _mm_storeu_si128((__m128i *)a, v);
+    return a[0] + a[1];
+}
+
+/* SSE2: 16 bytes at a time (src/plain_scan.h) */
+#define PS_NAME plain_scan_sse2
+#define PS_B 16
+#define PS_ATTR
+#define PS_V __m128i
+#define PS_LOAD(p) _mm_loadu_si128((const __m128i *)(p))
+#define PS_SET1(c) _mm_set1_epi8((char)(c))
+#define PS_ZERO _mm_setzero_si128()
+#define PS_EQ(a, b) _mm_cmpeq_epi8(a, b)
+#define PS_GT(a, b) _mm_cmpgt_epi8(a, b)
+#define PS_AND(a, b) _mm_and_si128(a, b)
+#define PS_ANDNOT(a, b) _mm_andnot_si128(a, b)
+#define PS_OR(a, b) _mm_or_si128(a, b)
+#define PS_MASK(v) ((uint64_t)(uint32_t)_mm_movemask_epi8(v))
+#define PS_SAD(a, b) _mm_sad_epu8(a, b)
+#define PS_ADD64(a, b) _mm_add_epi64(a, b)
+#define PS_SUM64(v) sum64_128(v)
+#include "plain_scan.h"
+#undef PS_NAME
+#undef PS_B
+#undef PS_ATTR
+#undef PS_V
+#undef PS_LOAD
+#undef PS_SET1
+#undef PS_ZERO
+#undef PS_EQ
+#undef PS_GT
+#undef PS_AND
+#undef PS_ANDNOT
+#undef PS_OR
+#undef PS_MASK
+#undef PS_SAD
+#undef PS_ADD64
+#undef PS_SUM64
+
+#if defined(__x86_64__) || defined(__i386__)
+#define VBI_HAVE_AVX2 1
+/* AVX2 where the processor has it: 32 bytes at a time */
+__attribute__((target("avx2"))) static inline uint64_t sum64_256(__m256i v)
+{
+    uint64_t a[4];
+    _mm256_storeu_si256((__m256i *)a, v);
+    return a[0] + a[1] + a[2] + a[3];
+}
+#define PS_NAME plain_scan_avx2
+#define PS_B 32
+#define PS_ATTR __attribute__((target("avx2")))
+#define PS_V __m256i
+#define PS_LOAD(p) _mm256_loadu_si256((const __m256i *)(p))
+#define PS_SET1(c) _mm256_set1_epi8((char)(c))
+#define PS_ZERO _mm256_setzero_si256()
+#define PS_EQ(a, b) _mm256_cmpeq_epi8(a, b)
+#define PS_GT(a, b) _mm256_cmpgt_epi8(a, b)
+#define PS_AND(a, b) _mm256_and_si256(a, b)
+#define PS_ANDNOT(a, b) _mm256_andnot_si256(a, b)
+#define PS_OR(a, b) _mm256_or_si256(a, b)
+#define PS_MASK(v) ((uint64_t)(uint32_t)_mm256_movemask_epi8(v))
+#define PS_SAD(a, b) _mm256_sad_epu8(a, b)
+#define PS_ADD64(a, b) _mm256_add_epi64(a, b)
+#define PS_SUM64(v) sum64_256(v)
+#include "plain_scan.h"
+#undef PS_NAME
+#undef PS_B
+#undef PS_ATTR
+#undef PS_V
+#undef PS_LOAD
+#undef PS_SET1
+#undef PS_ZERO
+#undef PS_EQ
+#undef PS_GT
+#undef PS_AND
+#undef PS_ANDNOT
+#undef PS_OR
+#undef PS_MASK
+#undef PS_SAD
+#undef PS_ADD64
+#undef PS_SUM64
+#endif
+
+static int plain_scan(const vanban_parser *p, const unsigned char *s, size_t n, pstat *st)
+{
+#ifdef VBI_HAVE_AVX2
+    if (p->avx2) return plain_scan_avx2(s, n, st);
+#endif
+    (void)p;
+    return plain_scan_sse2(s, n, st);
 }
 #else
 /* plain_bad[b] bit k: b may not follow after-class k: 1 C3 (not Ð ð: C3 90,
@@ -678,9 +666,10 @@ static const uint8_t plain_bad[256] = {
     0x78, 0x78, 0x78, 0x78,
 };
 
-/* One pass with no branch on the data (see the SSE2 version). */
-static int plain_scan(const unsigned char *s, size_t n, pstat *st)
+/* One pass with no branch on the data (see src/plain_scan.h). */
+static int plain_scan(const vanban_parser *p, const unsigned char *s, size_t n, pstat *st)
 {
+    (void)p;
     unsigned seen = 0, bad = 0, due = 0, after = 0;
     size_t sp = 0, three = 0;
     memset(st, 0, sizeof *st);
@@ -767,13 +756,13 @@ static inline int pkind(const unsigned char *s, size_t b, size_t *len)
 
 /* A plain line with markdown ('*' emphasis, a '#' heading) or no-break
    spaces: do_cell's rules applied to the bytes, the same text and maps as
-   the general path gives.  s[i, e) is the line without its ASCII spaces at
-   either end; uppers, lowers and first (the class of the first letter) are
-   counted by fast_line.  Returns 1 when the line was emitted, 0 when it
-   needs the general path (three spaces in a row: cells). */
-static int mark_line(vanban_parser *p, const unsigned char *s, size_t n, size_t i, size_t e,
-                     uint64_t ostart, size_t uppers, size_t lowers, int first, int *rc)
+   the general path gives.  mark_prep takes s[*i, *e) (the line without its
+   ASCII spaces at either end) to the text's range and finds the flags;
+   false when the line needs the general path (three spaces in a row). */
+static bool mark_prep(const unsigned char *s, size_t *pi, size_t *pe, uint16_t *pflags,
+                      uint8_t *phlevel, bool *plone)
 {
+    size_t i = *pi, e = *pe, len;
     for (;;) { /* no-break spaces at the ends go too */
         if (i < e && s[i] == ' ') i++;
         else if (i + 1 < e && s[i] == 0xC2) i += 2;
@@ -784,17 +773,16 @@ static int mark_line(vanban_parser *p, const unsigned char *s, size_t n, size_t 
         else if (e >= i + 2 && s[e - 2] == 0xC2) e -= 2;
         else break;
     }
-    size_t len, run = 0; /* spaces in a row: three are a cell break (general path) */
     uint16_t flags = VBI_L_PLAIN;
     uint8_t hlevel = 0;
     size_t h = i; /* markdown heading */
     while (h < e && s[h] == '#' && h - i < 6) h++;
     if (h > i && h < e && pkind(s, h, &len) == PK_SPACE) {
+        size_t run = 0;
         hlevel = (uint8_t)(h - i);
         flags |= VBI_L_HEADING;
         for (i = h; i < e && pkind(s, i, &len) == PK_SPACE; i += len) run++;
-        if (run >= 3) return 0;
-        run = 0;
+        if (run >= 3) return false; /* cells */
     }
     /* whole-line emphasis, as in do_cell (lengths in characters) */
     bool lone_star = true; /* only stars and spaces */
@@ -811,21 +799,35 @@ static int mark_line(vanban_parser *p, const unsigned char *s, size_t n, size_t 
         if (k1 != PK_STAR && k1 != PK_SPACE && k2 != PK_STAR && k2 != PK_SPACE)
             flags |= VBI_L_ITALIC;
     }
-    if ((*rc = reserve_line(p, e - i, true))) return 1;
-    size_t off = p->text.len, o = off, chars = 0;
-    char *out = p->text.p;
-    uint32_t *ms = p->ms, *me = p->me;
+    *pi = i;
+    *pe = e;
+    *pflags = flags;
+    *phlevel = hlevel;
+    *plone = lone_star;
+    return true;
+}
+
+/* The text of s[i, e) (after mark_prep) into out, and the map of each byte
+   into ms, me when they are not NULL; *chars gets its characters.  Returns
+   the bytes written, or SIZE_MAX for three spaces in a row (cells). */
+static inline size_t mark_walk(const unsigned char *s, size_t i, size_t e, uint64_t ostart,
+                               bool lone_star, char *out, uint32_t *ms, uint32_t *me,
+                               size_t *chars)
+{
+    size_t o = 0, len, run = 0, nch = 0;
     for (size_t k = i; k < e;) {
         unsigned char c = s[k];
         if (c == ' ' || c == 0xC2) { /* a space, or C2 A0 */
             len = c == ' ' ? 1 : 2;
-            if (++run >= 3) return 0; /* not committed: p->text.len is unchanged */
-            if (o > off && out[o - 1] != ' ') { /* else collapsed */
+            if (++run >= 3) return SIZE_MAX;
+            if (o > 0 && out[o - 1] != ' ') { /* else collapsed */
                 out[o] = ' ';
-                ms[o] = (uint32_t)(ostart + k);
-                me[o] = (uint32_t)(ostart + k + len);
+                if (ms) {
+                    ms[o] = (uint32_t)(ostart + k);
+                    me[o] = (uint32_t)(ostart + k + len);
+                }
                 o++;
-                chars++;
+                nch++;
             }
             k += len;
             continue;
@@ -845,38 +847,69 @@ static int mark_line(vanban_parser *p, const unsigned char *s, size_t n, size_t 
                 continue;
             }
         }
-        /* this character and those after it up to a space or star, with
-           the map of each byte */
-        uint32_t cs = 0, ce = 0;
+        /* this character and those after it up to a space or star */
         size_t q = k;
-        do {
-            unsigned char d = s[q];
-            if ((d & 0xC0) != 0x80) { /* a character starts */
-                cs = (uint32_t)(ostart + q);
-                ce = cs + (d < 0x80 ? 1 : d < 0xE0 ? 2 : 3);
-                chars++;
-            }
-            out[o] = (char)d;
-            ms[o] = cs;
-            me[o] = ce;
-            o++;
-            q++;
-        } while (q < e && s[q] != ' ' && s[q] != '*' && s[q] != 0xC2);
+        if (ms) { /* with the map of each byte */
+            uint32_t cs = 0, ce = 0;
+            do {
+                unsigned char d = s[q];
+                if ((d & 0xC0) != 0x80) { /* a character starts */
+                    cs = (uint32_t)(ostart + q);
+                    ce = cs + (d < 0x80 ? 1 : d < 0xE0 ? 2 : 3);
+                    nch++;
+                }
+                out[o] = (char)d;
+                ms[o] = cs;
+                me[o] = ce;
+                o++;
+                q++;
+            } while (q < e && s[q] != ' ' && s[q] != '*' && s[q] != 0xC2);
+        } else {
+            do {
+                nch += (s[q] & 0xC0) != 0x80;
+                q++;
+            } while (q < e && s[q] != ' ' && s[q] != '*' && s[q] != 0xC2);
+            memcpy(out + o, s + k, q - k);
+            o += q - k;
+        }
         k = q;
     }
-    while (o > off && out[o - 1] == ' ') { /* a space left at the end */
+    while (o > 0 && out[o - 1] == ' ') { /* a space left at the end */
         o--;
-        chars--;
+        nch--;
     }
-    p->text.len = o;
-    unsigned char last = o > off ? (unsigned char)out[o - 1] : 0;
+    *chars = nch;
+    return o;
+}
+
+/* The line (see mark_prep); uppers, lowers and first (the class of the
+   first letter) are counted by fast_line.  A text-only result gets no map
+   entries (VBI_L_NOMAP): vbi_line_map makes them again when asked.
+   Returns 1 when the line was emitted, 0 when it needs the general path. */
+static int mark_line(vanban_parser *p, const unsigned char *s, size_t n, size_t i, size_t e,
+                     uint64_t ostart, size_t uppers, size_t lowers, int first, int *rc)
+{
+    uint16_t flags;
+    uint8_t hlevel;
+    bool lone_star;
+    if (!mark_prep(s, &i, &e, &flags, &hlevel, &lone_star)) return 0;
+    bool maps = !(p->opt.flags & VANBAN_OPT_TEXT_ONLY);
+    if ((*rc = reserve_line(p, e - i, maps))) return 1;
+    size_t off = p->text.len, chars;
+    char *out = p->text.p + off;
+    size_t o = maps ? mark_walk(s, i, e, ostart, lone_star, out, p->ms + off, p->me + off, &chars)
+                    : mark_walk(s, i, e, ostart, lone_star, out, NULL, NULL, &chars);
+    if (o == SIZE_MAX) return 0; /* not committed: p->text.len is unchanged */
+    p->text.len = off + o;
+    unsigned char last = o ? (unsigned char)out[o - 1] : 0;
     vbi_line *l = &p->lines[p->nlines++];
     l->off = (uint32_t)off;
-    l->len = (uint32_t)(o - off);
+    l->len = (uint32_t)o;
     l->ostart = (uint32_t)ostart;
     l->oend = (uint32_t)(ostart + n);
     l->nchars = (uint32_t)chars;
     l->hlevel = hlevel;
+    if (!maps) flags |= VBI_L_NOMAP;
     if (l->len == 0) flags |= VBI_L_BLANK;
     if (uppers + lowers >= 2 && lowers == 0) flags |= VBI_L_CAPS;
     if (first == 1) flags |= VBI_L_LOWER;
@@ -884,6 +917,33 @@ static int mark_line(vanban_parser *p, const unsigned char *s, size_t n, size_t 
         flags |= VBI_L_PUNCT_END;
     l->flags = flags;
     return 1;
+}
+
+int vbi_line_map(const vanban_parser *p, const vbi_line *l, size_t k, uint32_t *ms,
+                 uint32_t *me)
+{
+    const unsigned char *s = (const unsigned char *)p->input.p + l->ostart;
+    size_t i = 0, e = l->oend - l->ostart, chars;
+    while (i < e && s[i] == ' ') i++;
+    while (e > i && s[e - 1] == ' ') e--;
+    uint16_t flags;
+    uint8_t hlevel;
+    bool lone_star = false;
+    if (!mark_prep(s, &i, &e, &flags, &hlevel, &lone_star)) return VANBAN_EINVAL; /* not such a line */
+    size_t cap = e - i + 1;
+    char *out = malloc(cap);
+    uint32_t *a = malloc(cap * sizeof *a), *b = malloc(cap * sizeof *b);
+    int rc = VANBAN_ENOMEM;
+    if (out && a && b) {
+        mark_walk(s, i, e, l->ostart, lone_star, out, a, b, &chars);
+        *ms = a[k - l->off];
+        *me = b[k - l->off];
+        rc = 0;
+    }
+    free(out);
+    free(a);
+    free(b);
+    return rc;
 }
 
 /* Letters of the plain text s[0, n) by case (others count as upper, as in
@@ -925,7 +985,7 @@ static int fast_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_
     while (i < e && s[i] == ' ') i++;
     while (e > i && s[e - 1] == ' ') e--;
     pstat st;
-    if (!plain_scan(s + i, e - i, &st)) return 0;
+    if (!plain_scan(p, s + i, e - i, &st)) return 0;
     size_t uppers = st.uppers, lowers = st.lowers, lead = st.lead, collapsed = st.collapsed;
     bool repair = !(p->opt.flags & VANBAN_OPT_NO_REPAIR);
     /* uppers and lowers count ASCII letters: the others are counted when
@@ -1005,6 +1065,8 @@ static int one_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t
 #ifndef VBI_NO_FAST_PATH /* defined only to check that both paths agree */
     int frc;
     if (fast_line(p, s, n, ostart, &frc)) return frc;
+#else
+    (void)fast_line;
 #endif
     if (grow_cp(p, n + 1)) return VANBAN_ENOMEM;
     int32_t *cpa = p->cp;
@@ -1148,6 +1210,7 @@ static int one_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t
 
 int vbi_normalize_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t ostart)
 {
+    if (p->no_cr) return one_line(p, s, n, ostart);
     if (n && s[n - 1] == '\r') n--;
     /* a lone CR also ends a line */
     size_t st = 0;

@@ -63,6 +63,9 @@ int vanban_parser_new(const vanban_model *model, const vanban_options *opt, vanb
     p->casemap = ucasemap_open("vi", 0, &st);
     if (U_FAILURE(st) || !p->casemap) goto nomem;
     vbi_sha256_init(&p->sha);
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    p->avx2 = __builtin_cpu_supports("avx2");
+#endif
     *out = p;
     return VANBAN_OK;
 nomem:
@@ -146,6 +149,7 @@ int vanban_parser_feed(vanban_parser *p, const void *buf, size_t len)
 static int read_lines(vanban_parser *p, const unsigned char *s, size_t len)
 {
     size_t i = 0;
+    p->no_cr = !memchr(s, '\r', len); /* then no line needs its CRs looked for */
     while (i < len) {
         const unsigned char *nl = memchr(s + i, '\n', len - i);
         size_t e = nl ? (size_t)(nl - s) : len;

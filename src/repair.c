@@ -440,7 +440,7 @@ static inline size_t char_before(const unsigned char *s, size_t b)
     return k;
 }
 
-#if defined(__SSE2__) && defined(__GNUC__)
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(VBI_NO_SIMD)
 #include <emmintrin.h>
 #endif
 
@@ -448,7 +448,7 @@ static inline size_t char_before(const unsigned char *s, size_t b)
    C5: Latin-1 and Latin Extended-A; E1: the Vietnamese block), or n. */
 static inline size_t next_toned(const unsigned char *u, size_t b, size_t n)
 {
-#if defined(__SSE2__) && defined(__GNUC__)
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(VBI_NO_SIMD)
     for (; b + 16 <= n; b += 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(u + b));
         __m128i m = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xE1)),
@@ -658,7 +658,7 @@ static inline size_t ctz32(uint32_t x)
    s[b + k] may start a toned vowel (C3, C4, C5, E1). */
 static inline uint32_t space_bits(const unsigned char *s, size_t b, size_t n, uint32_t *toned)
 {
-#if defined(__SSE2__) && defined(__GNUC__)
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(VBI_NO_SIMD)
     if (n - b >= 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(s + b));
         __m128i t = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xE1)),
@@ -1505,13 +1505,21 @@ static uint32_t direct_base(const vanban_parser *p, const vbi_line *l)
     while (o < l->oend && p->input.p[o] == ' ') o++;
     return o - l->off;
 }
-static uint32_t map_s(const vanban_parser *p, const vbi_line *l, size_t a)
+static int map_s(const vanban_parser *p, const vbi_line *l, size_t a, uint32_t *os)
 {
-    return (l->flags & VBI_L_DIRECT) ? direct_base(p, l) + (uint32_t)a : p->ms[a];
+    uint32_t e;
+    if (l->flags & VBI_L_DIRECT) *os = direct_base(p, l) + (uint32_t)a;
+    else if (l->flags & VBI_L_NOMAP) return vbi_line_map(p, l, a, os, &e);
+    else *os = p->ms[a];
+    return 0;
 }
-static uint32_t map_e(const vanban_parser *p, const vbi_line *l, size_t b)
+static int map_e(const vanban_parser *p, const vbi_line *l, size_t b, uint32_t *oe)
 {
-    return (l->flags & VBI_L_DIRECT) ? direct_base(p, l) + (uint32_t)b : p->me[b - 1];
+    uint32_t s;
+    if (l->flags & VBI_L_DIRECT) *oe = direct_base(p, l) + (uint32_t)b;
+    else if (l->flags & VBI_L_NOMAP) return vbi_line_map(p, l, b - 1, &s, oe);
+    else *oe = p->me[b - 1];
+    return 0;
 }
 
 /* Append bytes [a, b) of the old text with their map entries, in bulk. */
@@ -1565,7 +1573,8 @@ static int rebuild(rstate *R)
             bool untouched = same && !(x->flags & (T_CHANGED | T_DELETE));
             if (untouched && !build) continue;
             if (build && copy_run(p, &nt, &ms, &me, &mcap, a, x->off)) goto out;
-            uint32_t os = map_s(p, l, x->off), oe = map_e(p, l, (size_t)x->off + x->len);
+            uint32_t os, oe;
+            if (map_s(p, l, x->off, &os) || map_e(p, l, (size_t)x->off + x->len, &oe)) goto out;
             char buf[4 * VBI_SYL_MAX + 8];
             const char *w = p->text.p + x->off;
             size_t wl = x->len;
@@ -1574,7 +1583,7 @@ static int rebuild(rstate *R)
                 if (nt.len > start && nt.p[nt.len - 1] == ' ') nt.len--;
                 if (ti >= 1) {
                     const tok *pv = &R->t[ti - 1];
-                    os = map_e(p, &p->lines[pv->line], (size_t)pv->off + pv->len);
+                    if (map_e(p, &p->lines[pv->line], (size_t)pv->off + pv->len, &os)) goto out;
                 }
                 wl = 0;
             } else if (x->flags & T_REPL) {
@@ -1645,8 +1654,10 @@ static int rebuild(rstate *R)
         tok *x = &R->t[i];
         if (!(x->flags & T_JOIN) || !i || (p->opt.flags & VANBAN_OPT_NO_CONTEXT)) continue;
         tok *pv = &R->t[i - 1];
-        uint32_t s = map_e(p, &p->lines[pv->line], (size_t)pv->off + pv->len);
-        uint32_t e = map_s(p, &p->lines[x->line], x->off);
+        uint32_t s, e;
+        if (map_e(p, &p->lines[pv->line], (size_t)pv->off + pv->len, &s) ||
+            map_s(p, &p->lines[x->line], x->off, &e))
+            goto out;
         pending *pd = push_pending(&pend, &npend, &pcap);
         if (!pd) goto out;
         pd->span.s = s;

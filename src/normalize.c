@@ -163,15 +163,16 @@ static inline bool is_mark(int32_t c)
 }
 static bool is_word(int32_t c) { return is_letter(c) || is_mark(c) || (c >= '0' && c <= '9'); }
 
-/* Append code points [i, j) of cp2 to the text as one normalized line. */
-static int emit_line(vanban_parser *p, size_t i, size_t j, uint32_t lstart, uint32_t lend,
-                     uint16_t flags, uint8_t hlevel)
+/* Room for need more map entries: *base gets where they go.  A text-only
+   result keeps the map entries of the lines that have them one after the
+   other (VBI_L_CMAP, from vbi_line.moff): most lines have none there (see
+   fast_line), and memory is kept by the others only. */
+static int map_room(vanban_parser *p, size_t need, size_t *base)
 {
-    size_t need = (j - i) * 4;
-    if (vbi_buf_reserve(&p->text, need)) return VANBAN_ENOMEM;
-    if (p->text.len + need > p->mcap) {
+    *base = (p->opt.flags & VANBAN_OPT_TEXT_ONLY) ? p->mlen : p->text.len;
+    if (*base + need > p->mcap) {
         size_t cap = p->mcap ? p->mcap : 4096;
-        while (cap < p->text.len + need) cap *= 2;
+        while (cap < *base + need) cap *= 2;
         uint32_t *a = realloc(p->ms, cap * sizeof *a);
         if (!a) return VANBAN_ENOMEM;
         p->ms = a;
@@ -180,6 +181,25 @@ static int emit_line(vanban_parser *p, size_t i, size_t j, uint32_t lstart, uint
         p->me = b;
         p->mcap = cap;
     }
+    return 0;
+}
+
+/* The line l has its map entries from base (map_room): keep them. */
+static uint16_t map_done(vanban_parser *p, vbi_line *l, size_t base)
+{
+    l->moff = (uint32_t)base;
+    if (!(p->opt.flags & VANBAN_OPT_TEXT_ONLY)) return 0;
+    p->mlen = base + l->len;
+    return VBI_L_CMAP;
+}
+
+/* Append code points [i, j) of cp2 to the text as one normalized line. */
+static int emit_line(vanban_parser *p, size_t i, size_t j, uint32_t lstart, uint32_t lend,
+                     uint16_t flags, uint8_t hlevel)
+{
+    size_t need = (j - i) * 4, base;
+    if (vbi_buf_reserve(&p->text, need)) return VANBAN_ENOMEM;
+    if (map_room(p, need, &base)) return VANBAN_ENOMEM;
     if (p->nlines == p->lcap) {
         size_t cap = p->lcap ? p->lcap * 2 : 256;
         vbi_line *l = realloc(p->lines, cap * sizeof *l);
@@ -189,7 +209,7 @@ static int emit_line(vanban_parser *p, size_t i, size_t j, uint32_t lstart, uint
     }
     size_t off = p->text.len, t = off;
     char *out = p->text.p;
-    uint32_t *ms = p->ms, *me = p->me;
+    uint32_t *ms = p->ms + base, *me = p->me + base; /* map entry of text byte t: [t - off] */
     const int32_t *cp = p->cp2;
     const uint32_t *cs = p->cs2, *ce = p->ce2;
     int32_t last = 0;
@@ -200,13 +220,13 @@ static int emit_line(vanban_parser *p, size_t i, size_t j, uint32_t lstart, uint
         size_t n = 1;
         if (c >= 0 && c < 0x80) {
             out[t] = (char)c;
-            ms[t] = cs[k];
-            me[t] = ce[k];
+            ms[t - off] = cs[k];
+            me[t - off] = ce[k];
         } else {
             n = enc(c, out + t);
             for (size_t b = 0; b < n; b++) {
-                ms[t + b] = cs[k];
-                me[t + b] = ce[k];
+                ms[t - off + b] = cs[k];
+                me[t - off + b] = ce[k];
             }
         }
         t += n;
@@ -222,6 +242,7 @@ static int emit_line(vanban_parser *p, size_t i, size_t j, uint32_t lstart, uint
     vbi_line *l = &p->lines[p->nlines++];
     l->off = (uint32_t)off;
     l->len = (uint32_t)(t - off);
+    flags |= map_done(p, l, base);
     l->ostart = lstart;
     l->oend = lend;
     l->nchars = (uint32_t)(j - i);
@@ -696,22 +717,12 @@ static int plain_scan(const vanban_parser *p, const unsigned char *s, size_t n, 
 }
 #endif
 
-/* Room for need more bytes of text (and their map entries when maps) and
-   one more line. */
-static int reserve_line(vanban_parser *p, size_t need, bool maps)
+/* Room for need more bytes of text (and their map entries from *base when
+   maps, see map_room) and one more line. */
+static int reserve_line(vanban_parser *p, size_t need, bool maps, size_t *base)
 {
     if (vbi_buf_reserve(&p->text, need)) return VANBAN_ENOMEM;
-    if (maps && p->text.len + need > p->mcap) {
-        size_t cap = p->mcap ? p->mcap : 4096;
-        while (cap < p->text.len + need) cap *= 2;
-        uint32_t *a = realloc(p->ms, cap * sizeof *a);
-        if (!a) return VANBAN_ENOMEM;
-        p->ms = a;
-        uint32_t *b = realloc(p->me, cap * sizeof *b);
-        if (!b) return VANBAN_ENOMEM;
-        p->me = b;
-        p->mcap = cap;
-    }
+    if (maps && map_room(p, need, base)) return VANBAN_ENOMEM;
     if (p->nlines == p->lcap) {
         size_t cap = p->lcap ? p->lcap * 2 : 256;
         vbi_line *l = realloc(p->lines, cap * sizeof *l);
@@ -894,10 +905,11 @@ static int mark_line(vanban_parser *p, const unsigned char *s, size_t n, size_t 
     bool lone_star;
     if (!mark_prep(s, &i, &e, &flags, &hlevel, &lone_star)) return 0;
     bool maps = !(p->opt.flags & VANBAN_OPT_TEXT_ONLY);
-    if ((*rc = reserve_line(p, e - i, maps))) return 1;
+    size_t base = 0;
+    if ((*rc = reserve_line(p, e - i, maps, &base))) return 1;
     size_t off = p->text.len, chars;
     char *out = p->text.p + off;
-    size_t o = maps ? mark_walk(s, i, e, ostart, lone_star, out, p->ms + off, p->me + off, &chars)
+    size_t o = maps ? mark_walk(s, i, e, ostart, lone_star, out, p->ms + base, p->me + base, &chars)
                     : mark_walk(s, i, e, ostart, lone_star, out, NULL, NULL, &chars);
     if (o == SIZE_MAX) return 0; /* not committed: p->text.len is unchanged */
     p->text.len = off + o;
@@ -909,6 +921,7 @@ static int mark_line(vanban_parser *p, const unsigned char *s, size_t n, size_t 
     l->oend = (uint32_t)(ostart + n);
     l->nchars = (uint32_t)chars;
     l->hlevel = hlevel;
+    l->moff = (uint32_t)base;
     if (!maps) flags |= VBI_L_NOMAP;
     if (l->len == 0) flags |= VBI_L_BLANK;
     if (uppers + lowers >= 2 && lowers == 0) flags |= VBI_L_CAPS;
@@ -1015,8 +1028,8 @@ static int fast_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_
     /* a text-only result needs the map of a line only at its words'
        edges: without collapsed spaces it is computed (VBI_L_DIRECT) */
     bool maps = collapsed || !(p->opt.flags & VANBAN_OPT_TEXT_ONLY);
-    size_t need = e - i;
-    if ((*rc = reserve_line(p, need, maps))) return 1;
+    size_t need = e - i, base = 0;
+    if ((*rc = reserve_line(p, need, maps, &base))) return 1;
     size_t off = p->text.len;
     char *out = p->text.p;
     size_t o = off;
@@ -1024,7 +1037,7 @@ static int fast_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_
         memcpy(out + o, s + i, need);
         o += need;
     } else {
-        uint32_t *ms = p->ms, *me = p->me;
+        uint32_t *ms = p->ms + base, *me = p->me + base; /* of text byte o: [o - off] */
         for (size_t k = i; k < e;) {
             unsigned char c = s[k];
             if (c == ' ' && s[k - 1] == ' ') { /* collapse a double space */
@@ -1035,8 +1048,8 @@ static int fast_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_
             uint32_t cs = (uint32_t)(ostart + k), ce = cs + (uint32_t)len;
             for (size_t b = 0; b < len; b++) {
                 out[o] = (char)s[k + b];
-                ms[o] = cs;
-                me[o] = ce;
+                ms[o - off] = cs;
+                me[o - off] = ce;
                 o++;
             }
             k += len;
@@ -1050,7 +1063,7 @@ static int fast_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_
     l->oend = (uint32_t)(ostart + n);
     l->nchars = (uint32_t)(nchars - collapsed);
     l->hlevel = 0;
-    uint16_t flags = maps ? VBI_L_PLAIN : VBI_L_PLAIN | VBI_L_DIRECT;
+    uint16_t flags = maps ? VBI_L_PLAIN | map_done(p, l, base) : VBI_L_PLAIN | VBI_L_DIRECT;
     if (l->len == 0) flags |= VBI_L_BLANK;
     if (uppers + lowers >= 2 && lowers == 0) flags |= VBI_L_CAPS;
     if (first == 1) flags |= VBI_L_LOWER;

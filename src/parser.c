@@ -194,7 +194,7 @@ int vanban_parser_finish(vanban_parser *p, vanban_result **out)
        the text, so this saves the copies and page faults of doubling */
     size_t want = in->len + in->len / 16 + 64;
     if (vbi_buf_reserve(&p->text, want)) return p->status = VANBAN_ENOMEM;
-    if (want > p->mcap) {
+    if (want > p->mcap && !(p->opt.flags & VANBAN_OPT_TEXT_ONLY)) { /* text-only: as needed */
         uint32_t *a = realloc(p->ms, want * sizeof *a);
         if (!a) return p->status = VANBAN_ENOMEM;
         p->ms = a;

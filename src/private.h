@@ -146,14 +146,16 @@ enum {
     VBI_L_PLAIN = 1 << 8,     /* copied by the fast path: every character is the input's own */
     VBI_L_DIRECT = 1 << 9,    /* PLAIN, and no map entries (text-only): text byte k of the line
                                  is input byte ostart + (leading spaces) + k */
-    VBI_L_NOMAP = 1 << 10     /* PLAIN with markup (text-only): no map entries, see
+    VBI_L_NOMAP = 1 << 10,    /* PLAIN with markup (text-only): no map entries, see
                                  vbi_line_map */
+    VBI_L_CMAP = 1 << 11      /* text-only: its map entries are at moff, not at off */
 };
 
 typedef struct {
     uint32_t off, len;     /* normalized text in parser->text */
     uint32_t ostart, oend; /* original bytes of the physical line (or cell) */
     uint32_t nchars;       /* code points in the normalized text */
+    uint32_t moff;         /* VBI_L_CMAP: where its map entries start in p->ms / p->me */
     uint16_t flags;
     uint8_t hlevel;
 } vbi_line;
@@ -270,6 +272,7 @@ struct vanban_parser {
     vbi_buf text;
     uint32_t *ms, *me;
     size_t mcap;
+    size_t mlen; /* text-only: map entries in use (VBI_L_CMAP) */
     vbi_line *lines;
     size_t nlines, lcap;
 

@@ -1510,6 +1510,7 @@ static int map_s(const vanban_parser *p, const vbi_line *l, size_t a, uint32_t *
     uint32_t e;
     if (l->flags & VBI_L_DIRECT) *os = direct_base(p, l) + (uint32_t)a;
     else if (l->flags & VBI_L_NOMAP) return vbi_line_map(p, l, a, os, &e);
+    else if (l->flags & VBI_L_CMAP) *os = p->ms[l->moff + (a - l->off)];
     else *os = p->ms[a];
     return 0;
 }
@@ -1518,6 +1519,7 @@ static int map_e(const vanban_parser *p, const vbi_line *l, size_t b, uint32_t *
     uint32_t s;
     if (l->flags & VBI_L_DIRECT) *oe = direct_base(p, l) + (uint32_t)b;
     else if (l->flags & VBI_L_NOMAP) return vbi_line_map(p, l, b - 1, &s, oe);
+    else if (l->flags & VBI_L_CMAP) *oe = p->me[l->moff + (b - 1 - l->off)];
     else *oe = p->me[b - 1];
     return 0;
 }

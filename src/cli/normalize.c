@@ -380,9 +380,11 @@ int cmd_normalize(int argc, char **argv)
         return 2;
     }
 #ifdef __GLIBC__
-    /* windows allocate and free the same large buffers again and again: keep
-       them in the heap instead of mapping fresh (zeroed) pages each time */
-    mallopt(M_MMAP_MAX, 0);
+    /* windows allocate and free the same buffers again and again: keep those
+       below 32 MiB in the heap instead of mapping fresh (zeroed) pages each
+       time; larger ones (the tokens of full repair) are mapped, so that the
+       heap does not fragment as windows of different sizes come and go */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
     reader rd = {0};

@@ -43,6 +43,8 @@
 #define NAME_BONUS 3.0
 #define PASS1_MARGIN 0.5 /* share of the margin in the first pass */
 #define UNSEEN_BONUS 0.5 /* share of the margin for a syllable the model never saw */
+#define TITLE_MIN 50    /* a capitalised reading needs this many capitalised uses in training */
+#define TITLE_RATIO 20  /* ... and this many times those of the written form */
 #define CACHE_LAMBDA 0.25
 #define CACHE_BETA 1.0
 
@@ -60,7 +62,8 @@ enum {
     T_STRIP = 1 << 10,  /* in a paragraph written without marks */
     T_LOWER = 1 << 11,  /* has a lower-case letter */
     T_UPPER = 1 << 12,  /* has an upper-case letter */
-    T_LM = 1 << 13      /* takes part in the decoder */
+    T_LM = 1 << 13,     /* takes part in the decoder */
+    T_NUM = 1 << 14     /* a number: the model's <num>, context only, never changed */
 };
 
 enum { K_NONE, K_UNICODE, K_CASE, K_SPELLING, K_STYLE, K_DIACRITIC, K_BREAK };
@@ -92,6 +95,7 @@ typedef struct {
     uint32_t ndoc;
     size_t gaps, joins; /* blank-line gaps; those inside a sentence */
     double margin;
+    int32_t num; /* model id of <num>, -1 when the model has none */
     int style;
     bool pass1; /* first pass: no cache, record the reading in tok.p1 */
 } rstate;
@@ -154,6 +158,34 @@ static int tokenize(rstate *R)
             }
             size_t adv;
             int32_t c = vbi_utf8_decode(s + i, n - i, &adv);
+            if (c >= '0' && c <= '9' && R->num >= 0 && !is_word_cp(pc) && !(pc >= '0' && pc <= '9')) {
+                /* a number not glued to a letter ("năm 2024", "15/3/2024") is
+                   context for the model (<num>), as in vanban-train */
+                size_t j = i;
+                while (j < n && ((s[j] >= '0' && s[j] <= '9') ||
+                                 ((s[j] == '.' || s[j] == ',' || s[j] == '/') && j > i &&
+                                  j + 1 < n && s[j + 1] >= '0' && s[j + 1] <= '9')))
+                    j++;
+                size_t a2;
+                if (j >= n || !is_word_cp(vbi_utf8_decode(s + j, n - j, &a2))) {
+                    tok x;
+                    memset(&x, 0, sizeof x);
+                    x.off = (uint32_t)(l->off + i);
+                    x.len = (uint32_t)(j - i);
+                    x.line = (uint32_t)li;
+                    x.obs = R->num;
+                    x.flags = T_NUM;
+                    if (first) lead = true; /* "1. ..." starts the line: a new sentence after it */
+                    if (brk || first) x.flags |= T_BREAK;
+                    int rc = push_tok(R, &x);
+                    if (rc) return rc;
+                    brk = false;
+                    ppc = j - i >= 2 ? (unsigned char)s[j - 2] : pc;
+                    pc = (unsigned char)s[j - 1];
+                    i = j;
+                    continue;
+                }
+            }
             if (!is_word_cp(c) || (c >= 0x300 && c < 0x370)) {
                 if (!is_space_cp(c)) {
                     brk = true;
@@ -523,6 +555,10 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
 {
     tok *x = &R->t[i];
     L->nc = 0;
+    if (x->flags & T_NUM) {
+        add_state(L, x->obs, 0, 0);
+        return;
+    }
     bool valid = x->flags & T_VALID;
     bool strip = x->flags & T_STRIP;
     double bonus = strip ? 0 : R->pass1 ? R->margin * PASS1_MARGIN : R->margin;
@@ -544,7 +580,11 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
             /* a capitalised word inside a sentence is a name unless the
                document itself writes the other form more often */
             uint32_t co = x->obs >= 0 ? R->ucount[x->obs] : 0;
-            if (R->ucount[c] < 3 || R->ucount[c] < 2 * co) continue;
+            /* ... or training text writes the other form with a capital
+               far more often ("Bổ Tài chính" -> "Bộ") */
+            uint32_t tc = vbi_lm_title(R->lm, c), to = vbi_lm_title(R->lm, x->obs);
+            bool doc = R->ucount[c] >= 3 && R->ucount[c] >= 2 * co;
+            if (!doc && !(tc >= TITLE_MIN && tc >= TITLE_RATIO * ((uint64_t)to + 1))) continue;
             local -= NAME_BONUS;
         }
         if (valid && !strip && x->obs >= 0) {
@@ -622,8 +662,9 @@ static int decode_sentence(rstate *R, size_t *ix, size_t m, lattice *lat)
 
 static bool lm_token(const tok *x)
 {
-    return (x->flags & T_SYL) && !(x->flags & (T_CODE | T_ABBR | T_DELETE)) &&
-           (x->flags & (T_VALID | T_LOWER | T_CAPSLINE));
+    return (x->flags & T_NUM) ||
+           ((x->flags & T_SYL) && !(x->flags & (T_CODE | T_ABBR | T_DELETE)) &&
+            (x->flags & (T_VALID | T_LOWER | T_CAPSLINE)));
 }
 
 /* The document cache: counts of the written forms the first pass agreed
@@ -708,9 +749,11 @@ static int layer_context(rstate *R)
             continue;
         }
         if (x->flags & T_BREAK) prev = VBI_LM_BOS;
-        total++;
-        dtotal++;
-        if (x->syl.marked) marked++, dmarked++;
+        if (!(x->flags & T_NUM)) {
+            total++;
+            dtotal++;
+            if (x->syl.marked) marked++, dmarked++;
+        }
         if (x->obs >= 0) {
             R->ucount[x->obs]++;
             R->ndoc++;
@@ -914,6 +957,7 @@ static int rebuild(rstate *R)
         size_t a = l->off, e = (size_t)l->off + l->len;
         size_t start = nt.len;
         while (a < e) {
+            if (ti < R->n && (R->t[ti].flags & T_NUM) && R->t[ti].off == a) ti++; /* bytes as they are */
             tok *x = ti < R->n && R->t[ti].off == a ? &R->t[ti] : NULL;
             if (!x) {
                 if (grow_out(&nt, &ms, &me, &mcap, 1)) goto grow;
@@ -1079,6 +1123,7 @@ int vbi_repair(vanban_parser *p)
     R.g = p->model->sylgram;
     R.lm = p->model->lm;
     R.margin = p->opt.repair_margin > 0 ? p->opt.repair_margin : DEFAULT_MARGIN;
+    R.num = vbi_lm_id(R.lm, "<num>", 5);
     int rc = tokenize(&R);
     if (!rc) {
         layer_structure(&R);

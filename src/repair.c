@@ -45,6 +45,8 @@
 #define UNSEEN_BONUS 0.5 /* share of the margin for a syllable the model never saw */
 #define TITLE_MIN 50    /* a capitalised reading needs this many capitalised uses in training */
 #define TITLE_RATIO 20  /* ... and this many times those of the written form */
+#define CODE_MIN 20     /* a code's Đ is restored from training counts of at least ... */
+#define CODE_RATIO 10   /* ... this many times the written form's */
 #define CACHE_LAMBDA 0.25
 #define CACHE_BETA 1.0
 
@@ -454,6 +456,60 @@ static bool adds_marks(const vbi_syl *a, const vbi_syl *b)
     return more;
 }
 
+/* Count of a code ("NĐ") in the model's training text, 0 when unknown. */
+static uint32_t code_count(const rstate *R, const char *s, size_t n)
+{
+    char k[64];
+    if (n + 1 > sizeof k) return 0;
+    k[0] = '#';
+    memcpy(k + 1, s, n);
+    int32_t id = vbi_lm_id(R->lm, k, n + 1);
+    return id < 0 ? 0 : vbi_lm_count(R->lm, id);
+}
+
+/* A code written with D that training text writes with Đ far more often
+   ("ND" 5 times, "NĐ" 4,563; "BLDTBXH" never, "BLĐTBXH" 2,314): every way of
+   turning its D's into Đ is looked up, the most frequent wins when it is
+   CODE_MIN times seen and CODE_RATIO times the written form. */
+static int model_code(rstate *R, tok *x)
+{
+    const char *w = R->p->text.p + x->off;
+    size_t nd = 0, pos[4];
+    for (size_t k = 0; k < x->len; k++)
+        if (w[k] == 'D') {
+            if (nd == 4) return 0;
+            pos[nd++] = k;
+        }
+    if (!nd || x->len + 2 * nd + 1 > 64) return 0;
+    uint32_t mine = code_count(R, w, x->len), best = 0;
+    char v[64], bv[64];
+    size_t bl = 0;
+    for (unsigned mask = 1; mask < (1u << nd); mask++) {
+        size_t o = 0, q = 0;
+        for (size_t k = 0; k < x->len; k++) {
+            if (q < nd && pos[q] == k && (mask >> q++ & 1)) {
+                v[o++] = (char)0xC4; /* Đ */
+                v[o++] = (char)0x90;
+            } else {
+                v[o++] = w[k];
+            }
+        }
+        uint32_t c = code_count(R, v, o);
+        if (c > best) {
+            best = c;
+            memcpy(bv, v, o);
+            bl = o;
+        }
+    }
+    if (best < CODE_MIN || best < CODE_RATIO * ((uint64_t)mine + 1)) return 0;
+    x->flags |= T_CHANGED | T_REPL;
+    x->kind = K_DIACRITIC;
+    x->conf = (float)best / (float)(best + mine);
+    x->roff = (uint32_t)R->repl.len;
+    x->rlen = (uint32_t)bl;
+    return vbi_buf_put(&R->repl, bv, bl) ? VANBAN_ENOMEM : 0;
+}
+
 static int layer_codes(rstate *R)
 {
     size_t cap = 64;
@@ -516,6 +572,12 @@ static int layer_codes(rstate *R)
     }
     free(freq);
     free(h);
+    for (size_t i = 0; i < R->n; i++) {
+        tok *x = &R->t[i];
+        if ((x->flags & (T_SYL | T_VALID | T_LOWER | T_CHANGED)) != T_SYL || x->syl.n < 2) continue;
+        int rc = model_code(R, x);
+        if (rc) return rc;
+    }
     return 0;
 }
 
@@ -1022,9 +1084,14 @@ static int rebuild(rstate *R)
                 pd->span.e = oe;
                 pd->kind = kind;
                 pd->conf = conf;
-                pd->roff = (uint32_t)R->repl.len;
                 pd->rlen = (uint32_t)wl;
-                if (vbi_buf_put(&R->repl, w, wl)) goto out;
+                if (x->flags & T_REPL) { /* already in repl: copying it into itself could
+                                            read freed memory when the buffer grows */
+                    pd->roff = x->roff;
+                } else {
+                    pd->roff = (uint32_t)R->repl.len;
+                    if (vbi_buf_put(&R->repl, w, wl)) goto out;
+                }
                 w = R->repl.p + pd->roff; /* buffer may have moved */
             }
             if (grow_out(&nt, &ms, &me, &mcap, wl)) goto grow;

@@ -3,8 +3,9 @@
 
 usage: build_lm.py LMDIR OUT.bin OUT.S
 
-LMDIR holds unigrams.tsv and bigrams.tsv written by vanban-train ("<num>"
-stands for a number, "<s>" for the start of a sentence).  The model
+LMDIR holds unigrams.tsv, bigrams.tsv and abbrev.tsv written by vanban-train
+("<num>" stands for a number, "<s>" for the start of a sentence; the codes
+of abbrev.tsv become vocabulary entries "#CODE" that carry only a count).  The model
 is an interpolated absolute-discount (Kneser-Ney style) bigram model:
 
     P(b|a) = max(c(a b) - D, 0) / c(a .) + bow(a) * Pcont(b)
@@ -41,6 +42,15 @@ def main() -> None:
     vocab = ['<s>'] + sorted(k for k, v in uni.items() if k != '<s>' and v[0] >= MIN_UNIGRAM)
     ids = {k: i for i, k in enumerate(vocab)}
     V = len(vocab)
+    # codes ("NĐ", "BLĐTBXH") follow the syllables as "#CODE" with their
+    # count only: the repair stage restores a code's Đ from them
+    codes = {}
+    cpath = os.path.join(lmdir, 'abbrev.tsv')
+    if os.path.exists(cpath):
+        with open(cpath, encoding='utf-8') as f:
+            for line in f:
+                k, c = line.rstrip('\n').split('\t')
+                codes['#' + k] = int(c)
     total_pre = sum(uni[k][3] for k in vocab)
     pcont = [(uni[k][3] + 0.5) / (total_pre + 0.5 * V) for k in vocab]
     pcont[0] = 0.5 / (total_pre + 0.5 * V)
@@ -68,6 +78,7 @@ def main() -> None:
         while slots[h] is not None:
             h = (h + 1) & mask
         slots[h] = (ia, ib, math.log(disc + bow[ia] * pcont[ib]), c)
+    vocab += sorted(codes)
     strings = bytearray()
     offs = []
     for k in vocab:
@@ -76,9 +87,12 @@ def main() -> None:
     while len(strings) % 4:
         strings += b'\0'
     out = bytearray()
-    out += b'VBLM' + struct.pack('<IIII', 2, V, bits, len(strings)) + struct.pack('<f', unk)
+    out += b'VBLM' + struct.pack('<IIII', 2, len(vocab), bits, len(strings)) + struct.pack('<f', unk)
     out += struct.pack('<II', 0, 0)
     for i, k in enumerate(vocab):
+        if i >= V:
+            out += struct.pack('<IIffI', offs[i], codes[k], unk, 0.0, 0)
+            continue
         c, title = (uni[k][0], uni[k][4]) if k in uni else (0, 0)
         out += struct.pack('<IIffI', offs[i], c, math.log(pcont[i]), math.log(bow[i]), title)
     out += strings

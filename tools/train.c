@@ -9,7 +9,8 @@
  *   OUTDIR/unigrams.tsv  key  count  left-context total  distinct followers  distinct predecessors
  *                        times written with a capital inside a sentence
  *   OUTDIR/bigrams.tsv   key1 key2  count            (count >= --min-bigram, default 2)
- *   OUTDIR/abbrev.tsv    upper-case codes that are not syllables, seen >= 3 times
+ *   OUTDIR/abbrev.tsv    upper-case codes that are not syllables (glued to digits or
+ *                        slashes too), seen >= 3 times
  * The key "<s>" is the start of a sentence, "<num>" a number ("2024",
  * "1.000.000", "15/3/2024") that is not glued to a letter.  The files hold counts only, no
  * text, so they may be committed; tools/build_lm.py turns them into the
@@ -191,9 +192,11 @@ static void train_text(const vbi_sylgram *g, const char *path)
                      (i < m && (cp[i] == '/' || cp[i] == '@' || cp[i] == '_' ||
                                 (cp[i] >= '0' && cp[i] <= '9')));
         vbi_syl sy;
-        if (glued || vbi_syl_decode(g, cp + s, i - s, &sy) || !vbi_syl_valid(g, &sy) ||
-            sy.ncase == VBI_CASE_MIXED) {
-            if (!glued && i - s >= 2 && i - s < 12) {
+        bool syl = !vbi_syl_decode(g, cp + s, i - s, &sy) && vbi_syl_valid(g, &sy);
+        if (glued || !syl || sy.ncase == VBI_CASE_MIXED) {
+            /* codes, glued or not ("NĐ" in "15/2024/NĐ-CP"): the repair
+               stage restores their Đ from these counts */
+            if (!syl && i - s >= 2 && i - s < 12) {
                 bool caps = true;
                 for (size_t t = s; t < i; t++)
                     if (vbi_is_lower_cp(cp[t])) caps = false;

@@ -52,6 +52,16 @@ check('stripped restored', 'Căn cứ Luật tổ chức chính quyền địa p
 # untouched: codes, names, URLs, e-mail
 keep = 'Số 12-CT/TW, NVNONN, TgNc, Gyeonggi, U-li-a-nốp, www.tinh.gov.vn, vp@tinh.vn ở Con Cuông.\n'
 check('codes kept', norm(keep), keep)
+# layer 4: numbers are context ("năm 2024"), codes get their Đ back from the
+# model's counts, a damaged capitalised word reads as the capitalised form
+check('number context', norm('Kế hoạch nam 2024 của tỉnh.\n'), 'Kế hoạch năm 2024 của tỉnh.\n')
+check('model codes', norm('Nghị định số 15/2024/ND-CP và Thông tư 03/2023/TT-BLDTBXH.\n'),
+      'Nghị định số 15/2024/NĐ-CP và Thông tư 03/2023/TT-BLĐTBXH.\n')
+check('model codes: rare ones kept', norm('Mã DN 0101 và VND.\n'), 'Mã DN 0101 và VND.\n')
+check('capitalised', norm('Theo đề nghị của Bổ Tài chính.\n'), 'Theo đề nghị của Bộ Tài chính.\n')
+# many replacements from the same buffer (once read freed memory when it grew)
+many = ''.join('Quyết định %d/QD-UBND ngày 5/3/2024; ' % k for k in range(400)) + '\n'
+check('many code replacements', norm(many), many.replace('/QD-', '/QĐ-'))
 # layer 5: doubled syllables, page breaks
 check('doubling', norm('nâng cao cao hiệu quả các các hoạt động.\n'), 'nâng cao hiệu quả các hoạt động.\n')
 # --no-repair: the input itself

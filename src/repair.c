@@ -47,7 +47,10 @@
 #define TITLE_RATIO 20  /* ... and this many times those of the written form */
 #define CODE_MIN 20     /* a code's Đ is restored from training counts of at least ... */
 #define CODE_RATIO 10   /* ... this many times the written form's */
-#define CACHE_LAMBDA 0.25
+#define PAIR_MIN 3      /* layer_pairs: the document's form of a pair, at least ... */
+#define PAIR_RATIO 3    /* ... and this many times the minority's */
+#define PAIR_LM_MIN 5   /* ... and known to the model this many times */
+#define CACHE_LAMBDA 0.35
 #define CACHE_BETA 1.0
 
 enum {
@@ -839,6 +842,136 @@ static int layer_context(rstate *R)
     return 0;
 }
 
+/* ---- layer 4: word pairs the document writes one way far more often -------- */
+
+/* The reading of a token after the decoder: its model id, or -1. */
+static int32_t final_id(rstate *R, const tok *x)
+{
+    if (x->flags & T_NUM) return x->obs;
+    if (!(x->flags & T_CHANGED)) return x->obs;
+    if (x->flags & (T_REPL | T_DELETE)) return -1;
+    return key_id(R, &x->out);
+}
+
+/* "đổi ngoại" 5 times, "đối ngoại" 36 times in one document: when a pair of
+   adjacent words is unknown to the model, and the document writes the same
+   letters with other marks on one of the two at least PAIR_MIN times and
+   PAIR_RATIO times as often, and the model knows that pair, the minority
+   follows.  OCR repeats its errors, so the decoder's cache cannot see these
+   (each wrong pair vouches for the others). */
+/* Three words of the document as one key (ids < 2^21), never 0. */
+static uint64_t tkey(int32_t a, int32_t b, int32_t c)
+{
+    return (uint64_t)(uint32_t)(a + 1) | (uint64_t)(uint32_t)(b + 1) << 21 |
+           (uint64_t)(uint32_t)(c + 1) << 42;
+}
+
+static bool tget(const uint64_t *tk, size_t cap, int32_t a, int32_t b, int32_t c)
+{
+    uint64_t k = tkey(a, b, c);
+    size_t h = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
+    while (tk[h]) {
+        if (tk[h] == k) return true;
+        h = (h + 1) & (cap - 1);
+    }
+    return false;
+}
+
+static int layer_pairs(rstate *R)
+{
+    if (vbi_lm_size(R->lm) >= (1u << 21) - 1) return 0;
+    size_t *ix = malloc((R->n + 1) * sizeof *ix);
+    int32_t *fid = malloc((R->n + 1) * sizeof *fid);
+    size_t tcap = 1024;
+    while (tcap < R->n * 2) tcap <<= 1;
+    uint64_t *tk = calloc(tcap, sizeof *tk); /* the document's word triples */
+    if (!ix || !fid || !tk) {
+        free(ix);
+        free(fid);
+        free(tk);
+        return VANBAN_ENOMEM;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < R->n; i++)
+        if (R->t[i].flags & T_LM) {
+            ix[m] = i;
+            fid[m++] = final_id(R, &R->t[i]);
+        }
+    memset(R->bkey, 0, R->bcap * sizeof *R->bkey);
+    memset(R->bval, 0, R->bcap * sizeof *R->bval);
+    memset(R->ucount, 0, vbi_lm_size(R->lm) * sizeof *R->ucount);
+    for (size_t q = 0; q < m; q++) {
+        if (fid[q] >= 0) R->ucount[fid[q]]++;
+        if (q && !(R->t[ix[q]].flags & T_BREAK) && fid[q - 1] >= 0 && fid[q] >= 0)
+            badd(R, fid[q - 1], fid[q]);
+        if (q >= 2 && !(R->t[ix[q]].flags & T_BREAK) && !(R->t[ix[q - 1]].flags & T_BREAK) &&
+            fid[q - 2] >= 0 && fid[q - 1] >= 0 && fid[q] >= 0) {
+            uint64_t k = tkey(fid[q - 2], fid[q - 1], fid[q]);
+            size_t h = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (tcap - 1);
+            while (tk[h] && tk[h] != k) h = (h + 1) & (tcap - 1);
+            tk[h] = k;
+        }
+    }
+    for (size_t q = 1; q < m; q++) {
+        tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];
+        int32_t fa = fid[q - 1], fb = fid[q];
+        if ((b->flags & T_BREAK) || fa < 0 || fb < 0 || (a->flags & T_NUM) ||
+            (b->flags & T_NUM) || vbi_lm_bigram_count(R->lm, fa, fb))
+            continue;
+        uint32_t mine = bget(R, fa, fb), best = 0;
+        int32_t bid = -1;
+        int side = 0;
+        for (int sd = 0; sd < 2; sd++) {
+            tok *x = sd ? b : a;
+            if (x->flags & (T_CHANGED | T_STRIP)) continue;
+            char sk[VBI_SYL_MAX + 1];
+            size_t sn = vbi_syl_skeleton(&x->syl, sk);
+            const uint32_t *ids;
+            size_t nc = vbi_lm_candidates(R->lm, sk, sn, &ids);
+            for (size_t k = 0; k < nc; k++) {
+                int32_t c = (int32_t)ids[k];
+                if (c == (sd ? fb : fa)) continue;
+                uint32_t n = sd ? bget(R, fa, c) : bget(R, c, fb);
+                if (n > best && vbi_lm_bigram_count(R->lm, sd ? fa : c, sd ? c : fb) >= PAIR_LM_MIN) {
+                    best = n;
+                    bid = c;
+                    side = sd;
+                }
+            }
+        }
+        if (bid < 0 || best < PAIR_MIN || best < PAIR_RATIO * mine) continue;
+        tok *x = side ? b : a;
+        /* The changed word's other neighbour must agree: the model knows
+           the new pair it makes ("củng cố quan hệ" is not "củng cơ quan");
+           with no neighbour there, the document must show the same three
+           words ("mối quan hệ" for "mỗi quan hệ"; "trong tình hình" does
+           not make "trong tỉnh," wrong). */
+        bool other = side ? q + 1 < m && !(R->t[ix[q + 1]].flags & T_BREAK) && fid[q + 1] >= 0
+                          : q >= 2 && !(a->flags & T_BREAK) && fid[q - 2] >= 0;
+        if (other) {
+            int32_t o = fid[side ? q + 1 : q - 2];
+            if (!(side ? vbi_lm_bigram_count(R->lm, bid, o) : vbi_lm_bigram_count(R->lm, o, bid)))
+                continue;
+        } else {
+            /* the third word on the far side of the pair */
+            bool far = side ? q >= 2 && !(a->flags & T_BREAK) && fid[q - 2] >= 0
+                            : q + 1 < m && !(R->t[ix[q + 1]].flags & T_BREAK) && fid[q + 1] >= 0;
+            if (!far) continue;
+            int32_t f = fid[side ? q - 2 : q + 1];
+            if (!(side ? tget(tk, tcap, f, fa, bid) : tget(tk, tcap, bid, fb, f))) continue;
+        }
+        x->out = *vbi_lm_syl(R->lm, (uint32_t)bid);
+        x->out.ncase = x->syl.ncase;
+        x->flags |= T_CHANGED;
+        x->kind = K_DIACRITIC;
+        x->conf = (float)best / (float)(best + mine);
+    }
+    free(ix);
+    free(fid);
+    free(tk);
+    return 0;
+}
+
 /* ---- layer 5: page breaks and doubled syllables ---------------------------- */
 
 static int layer_breaks(rstate *R)
@@ -1200,6 +1333,7 @@ int vbi_repair(vanban_parser *p)
         rc = layer_codes(&R);
     }
     if (!rc) rc = layer_context(&R);
+    if (!rc && R.bcap) rc = layer_pairs(&R);
     if (!rc) rc = layer_broken_words(&R);
     if (!rc) rc = layer_breaks(&R);
     if (!rc && p->opt.tone_style != VANBAN_TONE_KEEP)

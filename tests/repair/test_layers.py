@@ -59,6 +59,15 @@ check('model codes', norm('Nghị định số 15/2024/ND-CP và Thông tư 03/2
       'Nghị định số 15/2024/NĐ-CP và Thông tư 03/2023/TT-BLĐTBXH.\n')
 check('model codes: rare ones kept', norm('Mã DN 0101 và VND.\n'), 'Mã DN 0101 và VND.\n')
 check('capitalised', norm('Theo đề nghị của Bổ Tài chính.\n'), 'Theo đề nghị của Bộ Tài chính.\n')
+# a pair the document writes one way far more often; not when only two common
+# words agree ("trong tình hình" does not make "trong tỉnh," wrong)
+pairs = ''.join('Công tác đối ngoại năm %d của tỉnh đã có kết quả tốt.\n' % y for y in range(2000, 2010))
+pairs += 'Các cơ quan làm đổi ngoại với các nước láng giềng.\n'
+check('document pairs', norm(pairs), pairs.replace('đổi ngoại', 'đối ngoại'))
+guard = ''.join('Năm %d, trong tình hình mới, Ủy ban nhân dân tỉnh đã chỉ đạo các sở.\n' % y
+                for y in range(2000, 2004))
+guard += 'Đào tạo cho công chức, viên chức trong tỉnh, nhất là cán bộ trẻ của tỉnh.\n'
+check('document pairs: guard', norm(guard), guard)
 # many replacements from the same buffer (once read freed memory when it grew)
 many = ''.join('Quyết định %d/QD-UBND ngày 5/3/2024; ' % k for k in range(400)) + '\n'
 check('many code replacements', norm(many), many.replace('/QD-', '/QĐ-'))

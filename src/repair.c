@@ -103,6 +103,9 @@ typedef struct {
     int32_t num; /* model id of <num>, -1 when the model has none */
     int style;
     bool pass1; /* first pass: no cache, record the reading in tok.p1 */
+    struct memo_ent *memo; /* candidate lattices by written context (see candidates) */
+    size_t memo_cap, memo_n;
+    double log_keep; /* log(1 - CACHE_LAMBDA) */
 } rstate;
 
 /* ---- tokens --------------------------------------------------------------- */
@@ -379,6 +382,7 @@ static double trans(const rstate *R, int32_t a, int32_t b, int32_t oa, int32_t o
     double lp = vbi_lm_logp(R->lm, a, b);
     if (b < 0 || R->ndoc < 50 || R->pass1) return lp;
     double cu = (double)R->ucount[b] - (b == ob);
+    if (cu <= 0) return lp + R->log_keep; /* b is nowhere else in the document: no (a b) either */
     double pc;
     if (a > 0) {
         double ca = (double)R->ucount[a] - (a == oa);
@@ -595,6 +599,32 @@ typedef struct {
     uint8_t nc;
 } lattice;
 
+/* A token's candidate states depend only on its written word and its
+   written neighbours (when the first pass agreed with them) and on the
+   document counts, which are fixed during a pass: administrative text
+   repeats its phrases, so the states are kept per context and reused. */
+typedef struct memo_ent {
+    uint64_t key; /* 0 = empty */
+    int32_t id[MAXC];
+    double local[MAXC], rank[MAXC];
+    uint8_t nc;
+} memo_ent;
+
+#define MEMO_MAX ((size_t)1 << 15) /* entries (about 200 bytes each) */
+
+static uint64_t memo_key(int32_t prev, int32_t obs, int32_t next, bool name)
+{
+    return (uint64_t)(uint32_t)(prev + 2) | (uint64_t)(uint32_t)(obs + 2) << 21 |
+           (uint64_t)(uint32_t)(next + 2) << 42 | (uint64_t)name << 63;
+}
+
+static memo_ent *memo_slot(rstate *R, uint64_t key)
+{
+    size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 24) & (R->memo_cap - 1);
+    while (R->memo[h].key && R->memo[h].key != key) h = (h + 1) & (R->memo_cap - 1);
+    return &R->memo[h];
+}
+
 /* Keep the MAXC best states by rank (local score + unigram); state 0 is
    the written form and always stays. */
 static void add_state(lattice *L, int32_t id, double local, double rank)
@@ -632,10 +662,26 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
     add_state(L, x->obs, valid ? bonus : -30, 0);
     bool name = !(x->flags & T_BREAK) && x->syl.ncase == VBI_CASE_TITLE && !(x->flags & T_CAPSLINE);
     if (x->flags & (T_ABBR | T_CODE)) return;
+    memo_ent *me = NULL;
+    if (R->memo_cap && valid && !strip && x->obs >= 0 && lprev == oprev && x->p1 == x->obs &&
+        lnext == onext) {
+        uint64_t key = memo_key(oprev, x->obs, onext, name);
+        me = memo_slot(R, key);
+        if (me->key == key) {
+            L->nc = me->nc;
+            memcpy(L->id, me->id, me->nc * sizeof *L->id);
+            memcpy(L->local, me->local, me->nc * sizeof *L->local);
+            memcpy(L->rank, me->rank, me->nc * sizeof *L->rank);
+            return;
+        }
+        if (R->memo_n * 10 >= R->memo_cap * 7) me = NULL; /* full: no new entries */
+        else me->key = key;
+    }
     char sk[VBI_SYL_MAX + 1];
     size_t sn = vbi_syl_skeleton(&x->syl, sk);
     const uint32_t *ids;
     size_t nc = vbi_lm_candidates(R->lm, sk, sn, &ids);
+    double keep = NAN; /* the written form's score with the written neighbours */
     for (size_t k = 0; k < nc; k++) {
         int32_t c = (int32_t)ids[k];
         if (c == x->obs) continue;
@@ -654,13 +700,22 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
         }
         if (valid && !strip && x->obs >= 0) {
             /* quick bound with the written neighbours: skip hopeless ones */
-            double gain = trans(R, oprev, c, lprev, x->p1) - trans(R, oprev, x->obs, lprev, x->p1) +
-                          local - bonus;
-            if (onext != -2)
-                gain += trans(R, c, onext, x->p1, lnext) - trans(R, x->obs, onext, x->p1, lnext);
+            if (isnan(keep)) {
+                keep = trans(R, oprev, x->obs, lprev, x->p1);
+                if (onext != -2) keep += trans(R, x->obs, onext, x->p1, lnext);
+            }
+            double gain = trans(R, oprev, c, lprev, x->p1) + local - bonus - keep;
+            if (onext != -2) gain += trans(R, c, onext, x->p1, lnext);
             if (gain < -4) continue;
         }
         add_state(L, c, local, local + vbi_lm_unigram(R->lm, c));
+    }
+    if (me) {
+        R->memo_n++;
+        me->nc = L->nc;
+        memcpy(me->id, L->id, L->nc * sizeof *L->id);
+        memcpy(me->local, L->local, L->nc * sizeof *L->local);
+        memcpy(me->rank, L->rank, L->nc * sizeof *L->rank);
     }
 }
 
@@ -831,12 +886,22 @@ static int layer_context(rstate *R)
     for (size_t i = 0; i < R->n; i++) R->t[i].p1 = R->t[i].obs;
     lattice *lat = malloc(MAXS * sizeof *lat);
     if (!lat) return VANBAN_ENOMEM;
+    if (vbi_lm_size(R->lm) < (1u << 21) - 2) {
+        R->memo_cap = 1024;
+        while (R->memo_cap < nlm && R->memo_cap < MEMO_MAX) R->memo_cap <<= 1;
+        R->memo = calloc(R->memo_cap, sizeof *R->memo);
+        if (!R->memo) R->memo_cap = 0; /* slower, same result */
+    }
     /* pass 1: the model alone, a lower margin; its readings fill the cache */
     fill_cache(R, nv);
     R->pass1 = true;
     decode_all(R, lat);
     R->pass1 = false;
     fill_cache(R, nv);
+    if (R->memo_cap) { /* the counts changed */
+        memset(R->memo, 0, R->memo_cap * sizeof *R->memo);
+        R->memo_n = 0;
+    }
     decode_all(R, lat);
     free(lat);
     return 0;
@@ -1324,6 +1389,7 @@ int vbi_repair(vanban_parser *p)
     R.lm = p->model->lm;
     R.margin = p->opt.repair_margin > 0 ? p->opt.repair_margin : DEFAULT_MARGIN;
     R.num = vbi_lm_id(R.lm, "<num>", 5);
+    R.log_keep = log(1 - CACHE_LAMBDA);
     int rc = tokenize(&R);
     if (!rc) {
         layer_structure(&R);
@@ -1353,6 +1419,7 @@ int vbi_repair(vanban_parser *p)
     free(R.ucount);
     free(R.bkey);
     free(R.bval);
+    free(R.memo);
     vbi_buf_free(&R.repl);
     return rc;
 }

@@ -1057,7 +1057,9 @@ static int layer_breaks(rstate *R)
         int32_t id = key_id(R, sa);
         uint32_t dd = vbi_lm_bigram_count(R->lm, id, id);
         /* a reduplication the model knows ("xanh xanh"), not a stray doubling */
-        if (id < 0 || (dd >= 3 && (uint64_t)dd * 500 >= vbi_lm_count(R->lm, id))) continue;
+        if (id < 0 || vbi_lm_redup(R->lm, id) ||
+            (dd >= 3 && (uint64_t)dd * 500 >= vbi_lm_count(R->lm, id)))
+            continue;
         b->flags |= T_DELETE;
         b->kind = K_BREAK;
         b->conf = 0.9f;

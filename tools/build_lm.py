@@ -5,7 +5,9 @@ usage: build_lm.py LMDIR OUT.bin OUT.S
 
 LMDIR holds unigrams.tsv, bigrams.tsv and abbrev.tsv written by vanban-train
 ("<num>" stands for a number, "<s>" for the start of a sentence; the codes
-of abbrev.tsv become vocabulary entries "#CODE" that carry only a count).  The model
+of abbrev.tsv become vocabulary entries "#CODE" that carry only a count;
+the hand-written reduplicatives.txt flags syllables whose doubling is
+Vietnamese).  The model
 is an interpolated absolute-discount (Kneser-Ney style) bigram model:
 
     P(b|a) = max(c(a b) - D, 0) / c(a .) + bow(a) * Pcont(b)
@@ -14,7 +16,7 @@ is an interpolated absolute-discount (Kneser-Ney style) bigram model:
 Layout (little endian, every field 4 bytes):
     header   "VBLM" version nvocab slots_log2 strings_len unk_logp 0 0
     vocab    nvocab x {string offset, count, log Pcont, log bow, capitalised
-             inside a sentence}
+             inside a sentence, flags (1: doubles as a reduplicative)}
     strings  NUL-terminated keys, padded to 4 bytes
     slots    2^slots_log2 x {a, b, log P(b|a), count}; a = 0xFFFFFFFF when empty
 Slot of (a, b): ((a << 32 | b) * 0x9E3779B97F4A7C15 mod 2^64) >> (64 - slots_log2),
@@ -24,6 +26,7 @@ import math
 import os
 import struct
 import sys
+import unicodedata
 
 D = 0.75
 MIN_UNIGRAM = 2
@@ -78,6 +81,14 @@ def main() -> None:
         while slots[h] is not None:
             h = (h + 1) & mask
         slots[h] = (ia, ib, math.log(disc + bow[ia] * pcont[ib]), c)
+    redup = set()
+    rpath = os.path.join(lmdir, 'reduplicatives.txt')
+    if os.path.exists(rpath):
+        with open(rpath, encoding='utf-8') as f:
+            for line in f:
+                w = line.split('#', 1)[0].strip()
+                if w:
+                    redup.add(unicodedata.normalize('NFC', w))
     vocab += sorted(codes)
     strings = bytearray()
     offs = []
@@ -91,10 +102,11 @@ def main() -> None:
     out += struct.pack('<II', 0, 0)
     for i, k in enumerate(vocab):
         if i >= V:
-            out += struct.pack('<IIffI', offs[i], codes[k], unk, 0.0, 0)
+            out += struct.pack('<IIffII', offs[i], codes[k], unk, 0.0, 0, 0)
             continue
         c, title = (uni[k][0], uni[k][4]) if k in uni else (0, 0)
-        out += struct.pack('<IIffI', offs[i], c, math.log(pcont[i]), math.log(bow[i]), title)
+        flags = 1 if k in redup else 0
+        out += struct.pack('<IIffII', offs[i], c, math.log(pcont[i]), math.log(bow[i]), title, flags)
     out += strings
     empty = struct.pack('<IIfI', 0xFFFFFFFF, 0xFFFFFFFF, 0.0, 0)
     for s in slots:

@@ -73,6 +73,8 @@ many = ''.join('Quyết định %d/QD-UBND ngày 5/3/2024; ' % k for k in range(
 check('many code replacements', norm(many), many.replace('/QD-', '/QĐ-'))
 # layer 5: doubled syllables, page breaks
 check('doubling', norm('nâng cao cao hiệu quả các các hoạt động.\n'), 'nâng cao hiệu quả các hoạt động.\n')
+redup = 'Chúng ta từ từ giải quyết, dần dần ổn định; ngày ngày người người thi đua.\n'
+check('reduplication kept', norm(redup), redup)
 # --no-repair: the input itself
 check('no repair', norm(nfd, '--no-repair'), nfd)
 # chunked feeding gives the same output

@@ -105,6 +105,8 @@ typedef struct {
     bool pass1; /* first pass: no cache, record the reading in tok.p1 */
     struct memo_ent *memo; /* candidate lattices by written context (see candidates) */
     size_t memo_cap, memo_n;
+    struct memo_state *pool;
+    size_t pool_n, pool_cap;
     double log_keep; /* log(1 - CACHE_LAMBDA) */
 } rstate;
 
@@ -605,12 +607,16 @@ typedef struct {
    repeats its phrases, so the states are kept per context and reused. */
 typedef struct memo_ent {
     uint64_t key; /* 0 = empty */
-    int32_t id[MAXC];
-    double local[MAXC], rank[MAXC];
+    uint32_t off; /* states 1..nc-1 in the pool (state 0 is the written form) */
     uint8_t nc;
 } memo_ent;
 
-#define MEMO_MAX ((size_t)1 << 15) /* entries (about 200 bytes each) */
+typedef struct memo_state {
+    int32_t id;
+    double local, rank;
+} memo_state;
+
+#define MEMO_MAX ((size_t)1 << 16) /* slots, 16 bytes each: the table stays in cache */
 
 static uint64_t memo_key(int32_t prev, int32_t obs, int32_t next, bool name)
 {
@@ -668,10 +674,13 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
         uint64_t key = memo_key(oprev, x->obs, onext, name);
         me = memo_slot(R, key);
         if (me->key == key) {
+            for (int k = 1; k < me->nc; k++) {
+                const memo_state *ms = &R->pool[me->off + (uint32_t)k - 1];
+                L->id[k] = ms->id;
+                L->local[k] = ms->local;
+                L->rank[k] = ms->rank;
+            }
             L->nc = me->nc;
-            memcpy(L->id, me->id, me->nc * sizeof *L->id);
-            memcpy(L->local, me->local, me->nc * sizeof *L->local);
-            memcpy(L->rank, me->rank, me->nc * sizeof *L->rank);
             return;
         }
         if (R->memo_n * 10 >= R->memo_cap * 7) me = NULL; /* full: no new entries */
@@ -711,11 +720,25 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
         add_state(L, c, local, local + vbi_lm_unigram(R->lm, c));
     }
     if (me) {
+        if (R->pool_n + MAXC > R->pool_cap) {
+            size_t cap = R->pool_cap ? R->pool_cap * 2 : 4096;
+            memo_state *np = realloc(R->pool, cap * sizeof *np);
+            if (!np) { /* no room: forget the slot, the result is the same */
+                me->key = 0;
+                return;
+            }
+            R->pool = np;
+            R->pool_cap = cap;
+        }
         R->memo_n++;
         me->nc = L->nc;
-        memcpy(me->id, L->id, L->nc * sizeof *L->id);
-        memcpy(me->local, L->local, L->nc * sizeof *L->local);
-        memcpy(me->rank, L->rank, L->nc * sizeof *L->rank);
+        me->off = (uint32_t)R->pool_n;
+        for (int k = 1; k < L->nc; k++) {
+            memo_state *ms = &R->pool[R->pool_n++];
+            ms->id = L->id[k];
+            ms->local = L->local[k];
+            ms->rank = L->rank[k];
+        }
     }
 }
 
@@ -900,7 +923,7 @@ static int layer_context(rstate *R)
     fill_cache(R, nv);
     if (R->memo_cap) { /* the counts changed */
         memset(R->memo, 0, R->memo_cap * sizeof *R->memo);
-        R->memo_n = 0;
+        R->memo_n = R->pool_n = 0;
     }
     decode_all(R, lat);
     free(lat);
@@ -1422,6 +1445,7 @@ int vbi_repair(vanban_parser *p)
     free(R.bkey);
     free(R.bval);
     free(R.memo);
+    free(R.pool);
     vbi_buf_free(&R.repl);
     return rc;
 }

@@ -50,6 +50,7 @@
 #define PAIR_MIN 3      /* layer_pairs: the document's form of a pair, at least ... */
 #define PAIR_RATIO 3    /* ... and this many times the minority's */
 #define PAIR_LM_MIN 5   /* ... and known to the model this many times */
+#define PAIR_STRONG 10  /* a pair written this often needs no third word (see layer_pairs) */
 #define CACHE_LAMBDA 0.35
 #define CACHE_BETA 1.0
 
@@ -1033,7 +1034,8 @@ static int layer_pairs(rstate *R)
            the new pair it makes ("củng cố quan hệ" is not "củng cơ quan");
            with no neighbour there, the document must show the same three
            words ("mối quan hệ" for "mỗi quan hệ"; "trong tình hình" does
-           not make "trong tỉnh," wrong). */
+           not make "trong tỉnh," wrong) or write the pair PAIR_STRONG times
+           ("chính trị - đổi ngoại" in a file with "đối ngoại" 45 times). */
         bool other = side ? q + 1 < m && !(R->t[ix[q + 1]].flags & T_BREAK) && fid[q + 1] >= 0
                           : q >= 2 && !(a->flags & T_BREAK) && fid[q - 2] >= 0;
         if (other) {
@@ -1044,9 +1046,10 @@ static int layer_pairs(rstate *R)
             /* the third word on the far side of the pair */
             bool far = side ? q >= 2 && !(a->flags & T_BREAK) && fid[q - 2] >= 0
                             : q + 1 < m && !(R->t[ix[q + 1]].flags & T_BREAK) && fid[q + 1] >= 0;
-            if (!far) continue;
-            int32_t f = fid[side ? q - 2 : q + 1];
-            if (!(side ? tget(tk, tcap, f, fa, bid) : tget(tk, tcap, bid, fb, f))) continue;
+            int32_t f = far ? fid[side ? q - 2 : q + 1] : -1;
+            bool strong = best >= PAIR_STRONG && best >= 2 * PAIR_RATIO * mine;
+            if (!strong && (!far || !(side ? tget(tk, tcap, f, fa, bid) : tget(tk, tcap, bid, fb, f))))
+                continue;
         }
         x->out = *vbi_lm_syl(R->lm, (uint32_t)bid);
         x->out.ncase = x->syl.ncase;

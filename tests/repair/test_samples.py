@@ -22,6 +22,7 @@ EXPECTED = [
     ('000', 12093, 'Đổi', 'Đối', 'diacritic'),        # Ban Đối ngoại (document cache)
     # đối ngoại, written so 43 times in the file (layer_pairs)
     ('000', 13150, 'đổi', 'đối', 'diacritic'),
+    ('000', 14243, 'đổi', 'đối', 'diacritic'),
     ('000', 27129, 'đổi', 'đối', 'diacritic'),
     ('000', 27345, 'đổi', 'đối', 'diacritic'),
     ('000', 27736, 'đổi', 'đối', 'diacritic'),

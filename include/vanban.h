@@ -101,6 +101,26 @@ VANBAN_EXPORT void vanban_model_free(vanban_model *model);
 /** Match patterns with the PCRE2 interpreter instead of JIT code (slower;
     for memory checkers such as valgrind, which cannot follow JIT code). */
 #define VANBAN_OPT_NO_JIT 0x0002u
+/**
+ * Text only: the result carries the repaired text (vanban_result_write_text)
+ * and the corrections, but no documents.  finish() skips segmentation and
+ * the extraction of fields, references and tasks, and feed() skips the
+ * SHA-256 of the input; the text and corrections are the same as without the
+ * flag.  vanban_result_document_count() is 0; vanban_result_write_json()
+ * still writes a valid object: "documents" is empty, source.sha256 is null
+ * and no "no-text" warning is given.  For tools that only print the text
+ * ("vanban normalize").
+ */
+#define VANBAN_OPT_TEXT_ONLY 0x0004u
+/**
+ * Repair without the language model: only the layers that need no
+ * evidence beyond the word itself run: "unicode" (NFC, look-alike letters,
+ * zero-width characters), "case" (a lower-case word in an upper-case line),
+ * "spelling" of a tone mark on the wrong letter of a valid syllable, and
+ * "style" (tone placement, with tone_style).  No "diacritic" or "break"
+ * corrections are made.  Ignored with VANBAN_OPT_NO_REPAIR.
+ */
+#define VANBAN_OPT_NO_CONTEXT 0x0008u
 
 typedef struct vanban_options {
     unsigned abi_version;      /**< set by vanban_options_init; must be VANBAN_OPTIONS_ABI */

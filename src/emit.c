@@ -323,7 +323,8 @@ int vbi_emit_json(const vanban_result *r, unsigned flags, vanban_write_fn fn, vo
     if (!src) return VANBAN_ENOMEM;
     if (json_object_set_new(src, "path", jstr(r->path)) ||
         json_object_set_new(src, "bytes", json_integer((json_int_t)r->bytes)) ||
-        json_object_set_new(src, "sha256", json_string(r->sha256)) ||
+        /* "" when VANBAN_OPT_TEXT_ONLY skipped the checksum */
+        json_object_set_new(src, "sha256", r->sha256[0] ? json_string(r->sha256) : json_null()) ||
         json_object_set_new(src, "encoding", json_string(r->encoding ? r->encoding : "utf-8"))) {
         json_decref(src);
         return VANBAN_ENOMEM;

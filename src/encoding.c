@@ -185,7 +185,22 @@ static bool valid_utf8(const unsigned char *s, size_t n)
     size_t good = 0, bad = 0;
     for (size_t i = 0; i < n;) {
         if (s[i] < 0x80) {
-            i++;
+            uint64_t w; /* ASCII runs 8 bytes at a time */
+            while (i + 8 <= n && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ull))) i += 8;
+            while (i < n && s[i] < 0x80) i++;
+            continue;
+        }
+        /* the common valid sequences inline (2 bytes; 3 bytes led by
+           E1..EC, which have neither overlongs nor surrogates) */
+        if (s[i] >= 0xC2 && s[i] <= 0xDF && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
+            good++;
+            i += 2;
+            continue;
+        }
+        if (s[i] >= 0xE1 && s[i] <= 0xEC && i + 2 < n && (s[i + 1] & 0xC0) == 0x80 &&
+            (s[i + 2] & 0xC0) == 0x80) {
+            good++;
+            i += 3;
             continue;
         }
         utf8proc_int32_t c;

@@ -63,6 +63,9 @@ int vanban_parser_new(const vanban_model *model, const vanban_options *opt, vanb
     p->casemap = ucasemap_open("vi", 0, &st);
     if (U_FAILURE(st) || !p->casemap) goto nomem;
     vbi_sha256_init(&p->sha);
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    p->avx2 = __builtin_cpu_supports("avx2");
+#endif
     *out = p;
     return VANBAN_OK;
 nomem:
@@ -124,7 +127,7 @@ int vanban_parser_feed(vanban_parser *p, const void *buf, size_t len)
         return p->status = VANBAN_ETOOBIG;
     }
     const unsigned char *s = buf;
-    vbi_sha256_update(&p->sha, s, len);
+    if (!(p->opt.flags & VANBAN_OPT_TEXT_ONLY)) vbi_sha256_update(&p->sha, s, len);
     for (const unsigned char *z = memchr(s, 0, len); z; z = memchr(z + 1, 0, len - (size_t)(z + 1 - s))) {
         if (!p->have_nul) {
             p->have_nul = true;
@@ -146,6 +149,7 @@ int vanban_parser_feed(vanban_parser *p, const void *buf, size_t len)
 static int read_lines(vanban_parser *p, const unsigned char *s, size_t len)
 {
     size_t i = 0;
+    p->no_cr = !memchr(s, '\r', len); /* then no line needs its CRs looked for */
     while (i < len) {
         const unsigned char *nl = memchr(s + i, '\n', len - i);
         size_t e = nl ? (size_t)(nl - s) : len;
@@ -190,7 +194,7 @@ int vanban_parser_finish(vanban_parser *p, vanban_result **out)
        the text, so this saves the copies and page faults of doubling */
     size_t want = in->len + in->len / 16 + 64;
     if (vbi_buf_reserve(&p->text, want)) return p->status = VANBAN_ENOMEM;
-    if (want > p->mcap) {
+    if (want > p->mcap && !(p->opt.flags & VANBAN_OPT_TEXT_ONLY)) { /* text-only: as needed */
         uint32_t *a = realloc(p->ms, want * sizeof *a);
         if (!a) return p->status = VANBAN_ENOMEM;
         p->ms = a;
@@ -222,13 +226,15 @@ int vanban_parser_finish(vanban_parser *p, vanban_result **out)
         p->input.len = p->input.cap = 0;
     }
     r->bytes = p->total;
-    vbi_sha256_final(&p->sha, r->sha256);
     if (p->total == 0) rc = vbi_add_warning(p, "empty", 0, "the input is empty");
-    if (!rc) rc = vbi_segment(p);
     if (rc) return p->status = rc;
-    if (p->total > 0 && r->ndocs == 0)
-        rc = vbi_add_warning(p, "no-text", 0, "the input holds no text");
-    if (rc) return p->status = rc;
+    if (!(p->opt.flags & VANBAN_OPT_TEXT_ONLY)) { /* documents: only the JSON needs them */
+        vbi_sha256_final(&p->sha, r->sha256);
+        rc = vbi_segment(p);
+        if (!rc && p->total > 0 && r->ndocs == 0)
+            rc = vbi_add_warning(p, "no-text", 0, "the input holds no text");
+        if (rc) return p->status = rc;
+    }
     p->res = NULL;
     *out = r;
     return VANBAN_OK;

@@ -142,13 +142,20 @@ enum {
     VBI_L_CELL = 1 << 4,     /* not the first cell of a physical line */
     VBI_L_CAPS = 1 << 5,     /* letters all upper case (>= 2 letters) */
     VBI_L_LOWER = 1 << 6,    /* first letter is lower case */
-    VBI_L_PUNCT_END = 1 << 7 /* ends with . : ; ! ? */
+    VBI_L_PUNCT_END = 1 << 7, /* ends with . : ; ! ? */
+    VBI_L_PLAIN = 1 << 8,     /* copied by the fast path: every character is the input's own */
+    VBI_L_DIRECT = 1 << 9,    /* PLAIN, and no map entries (text-only): text byte k of the line
+                                 is input byte ostart + (leading spaces) + k */
+    VBI_L_NOMAP = 1 << 10,    /* PLAIN with markup (text-only): no map entries, see
+                                 vbi_line_map */
+    VBI_L_CMAP = 1 << 11      /* text-only: its map entries are at moff, not at off */
 };
 
 typedef struct {
     uint32_t off, len;     /* normalized text in parser->text */
     uint32_t ostart, oend; /* original bytes of the physical line (or cell) */
     uint32_t nchars;       /* code points in the normalized text */
+    uint32_t moff;         /* VBI_L_CMAP: where its map entries start in p->ms / p->me */
     uint16_t flags;
     uint8_t hlevel;
 } vbi_line;
@@ -265,6 +272,7 @@ struct vanban_parser {
     vbi_buf text;
     uint32_t *ms, *me;
     size_t mcap;
+    size_t mlen; /* text-only: map entries in use (VBI_L_CMAP) */
     vbi_line *lines;
     size_t nlines, lcap;
 
@@ -282,6 +290,8 @@ struct vanban_parser {
     vbi_buf conv;         /* the input as UTF-8, when it was converted */
     uint32_t *omap;       /* conv byte -> input offset (conv.len + 1), or NULL */
     bool enc_decomposed;  /* tones came as combining marks: no "nfc" warning */
+    bool no_cr;           /* the text holds no CR (read_lines) */
+    bool avx2;            /* the processor has AVX2 (normalize.c's line check) */
 
     /* results under construction (owned by res until handed out) */
     vanban_result *res;
@@ -290,6 +300,10 @@ struct vanban_parser {
 
 /* normalize.c */
 int vbi_normalize_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t ostart);
+/* The map entries (p->ms[k], p->me[k]) of text byte k of a VBI_L_NOMAP line,
+   made again from its input; 0, or nonzero when out of memory. */
+int vbi_line_map(const vanban_parser *p, const vbi_line *l, size_t k, uint32_t *ms,
+                 uint32_t *me);
 int vbi_add_warning(vanban_parser *p, const char *code, uint64_t offset, const char *fmt, ...);
 int vbi_add_correction(vanban_parser *p, vbi_span span, const char *from, size_t fromlen,
                        const char *to, size_t tolen, const char *kind, double conf);

@@ -114,14 +114,38 @@ typedef struct {
 /* ---- tokens --------------------------------------------------------------- */
 
 static bool is_space_cp(int32_t c) { return c == ' ' || c == '\t'; }
-static bool is_word_cp(int32_t c)
+/* A letter or a combining mark: vbi_is_letter_cp answered inline for the
+   Latin ranges Vietnamese uses (all letters there but × and ÷). */
+static inline bool is_word_cp(int32_t c)
 {
-    return vbi_is_letter_cp(c) || (c >= 0x300 && c < 0x370);
+    if (c < 0x80) return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+    if (c >= 0xC0 && c < 0x250) return c != 0xD7 && c != 0xF7;
+    if ((c >= 0x300 && c < 0x370) || (c >= 0x1E00 && c < 0x1F00)) return true;
+    return vbi_is_letter_cp(c);
 }
 static bool is_glue_cp(int32_t c)
 {
     return (c >= '0' && c <= '9') || c == '/' || c == '@' || c == '_' || c == '\\' || c == '&' ||
            c == '=' || c == '%' || c == '#' || c == '$';
+}
+
+/* vbi_utf8_decode, inline: the normalized text is valid UTF-8. */
+static inline int32_t utf8_at(const char *s, size_t n, size_t *adv)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (u[0] < 0x80) {
+        *adv = 1;
+        return u[0];
+    }
+    if ((u[0] & 0xE0) == 0xC0 && n >= 2) {
+        *adv = 2;
+        return (u[0] & 0x1F) << 6 | (u[1] & 0x3F);
+    }
+    if ((u[0] & 0xF0) == 0xE0 && n >= 3) {
+        *adv = 3;
+        return (u[0] & 0x0F) << 12 | (u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+    }
+    return vbi_utf8_decode(s, n, adv);
 }
 
 static int push_tok(rstate *R, const tok *x)
@@ -137,17 +161,615 @@ static int push_tok(rstate *R, const tok *x)
     return 0;
 }
 
+/* ---- word memo ---------------------------------------------------------------
+   What a word is (its letters decoded, valid or not, where its tone belongs)
+   depends on its bytes alone, so each distinct word is judged once per call:
+   an open-addressing table from the bytes to the answer.  tid[i] is the
+   entry of token i (the structure and style layers read it). */
+
+#define MEMO_MAXLEN 64 /* longer words are judged each time (none is a syllable) */
+#define MEMO_NONE UINT32_MAX
+
+typedef struct {
+    uint64_t k0, k1; /* the bytes of a word of up to 16 bytes (word_key) */
+    uint32_t off;    /* the word's bytes in p->text (first occurrence) */
+    uint32_t hash;
+    uint8_t len;    /* bytes */
+    uint16_t flags; /* T_SYL | T_VALID | T_LOWER | T_UPPER */
+    int8_t tp, mp;  /* tone positions, traditional and modern (valid and toned), else -1 */
+    int8_t style;   /* vbi_syl_style of a valid syllable, else -1 */
+    vbi_syl syl;    /* as vbi_syl_decode leaves it */
+} wentry;
+
+typedef struct {
+    /* letters of the plain lines scan_plain reads: V_* of U+00C0..U+01BF and
+       of U+1EA0..U+1EFF, from the syllable grammar */
+    uint8_t c2[256], c3[96];
+    bool have_classes;
+    wentry *e;      /* entries, by id */
+    size_t n, ecap;
+    uint32_t *slot; /* open addressing: id + 1, 0 = empty */
+    size_t cap;     /* slots, a power of two */
+    uint32_t *tid;  /* per token: entry id or MEMO_NONE */
+    size_t tcap;
+    /* chunks of plain lines (scan_plain): the words of a chunk that can
+       change, judged once per distinct chunk */
+    struct chunk *c; /* open addressing, at most half full; len 0: empty */
+    size_t cn, ccap;
+    struct cword *cw;
+    size_t cwn, cwcap;
+} wmemo;
+
+/* A word of a chunk that can change: where, what tokenize makes of it. */
+typedef struct cword {
+    uint16_t off, len;
+    uint16_t flags;  /* as in a line that is not all capitals */
+    uint32_t wid;    /* its word memo entry */
+} cword;
+
+typedef struct chunk {
+    uint64_t k0, k1;  /* chunk_key of the bytes */
+    uint32_t first;   /* its words: cw[first, first + count) */
+    uint16_t len, count;
+    uint32_t off;     /* the bytes in p->text (a chunk of more than 16 bytes) */
+} chunk;
+
+static void memo_free(wmemo *m)
+{
+    free(m->e);
+    free(m->slot);
+    free(m->tid);
+    free(m->c);
+    free(m->cw);
+}
+
+/* Two loads that cover a word of up to 16 bytes (overlapping): with the
+   length they tell the bytes; longer words are compared whole. */
+static inline void word_key(const char *s, size_t n, uint64_t *k0, uint64_t *k1)
+{
+    uint32_t a, b;
+    if (n >= 8) {
+        memcpy(k0, s, 8);
+        memcpy(k1, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        *k0 = a;
+        *k1 = b;
+    } else {
+        *k0 = (unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << 8;
+        *k1 = (unsigned char)s[n - 1];
+    }
+}
+
+static inline uint32_t word_hash(const char *s, size_t n, uint64_t k0, uint64_t k1)
+{
+    uint64_t h = (k0 * 0x9E3779B97F4A7C15ull) ^ (k1 + n) * 0xC2B2AE3D27D4EB4Full;
+    for (size_t i = 16; i < n; i += 8) { /* the middle of a longer word */
+        uint64_t x = 0;
+        memcpy(&x, s + i - 8, n - i < 8 ? n - i : 8);
+        h = (h ^ x) * 0x9E3779B97F4A7C15ull;
+    }
+    return (uint32_t)(h >> 32);
+}
+
+/* Room for one more entry (the table stays at most half full). */
+static int memo_grow(wmemo *m)
+{
+    if (m->n == m->ecap) {
+        size_t ecap = m->ecap ? m->ecap * 2 : 1024;
+        wentry *e = realloc(m->e, ecap * sizeof *e);
+        if (!e) return VANBAN_ENOMEM;
+        m->e = e;
+        m->ecap = ecap;
+    }
+    if ((m->n + 1) * 2 <= m->cap) return 0;
+    size_t cap = m->cap ? m->cap * 2 : 4096;
+    uint32_t *sl = calloc(cap, sizeof *sl);
+    if (!sl) return VANBAN_ENOMEM;
+    for (size_t id = 0; id < m->n; id++) {
+        size_t h = m->e[id].hash & (cap - 1);
+        while (sl[h]) h = (h + 1) & (cap - 1);
+        sl[h] = (uint32_t)id + 1;
+    }
+    free(m->slot);
+    m->slot = sl;
+    m->cap = cap;
+    return 0;
+}
+
+/* Judge the word s[0, n) (nc code points) as tokenize always did. */
+static void judge(const rstate *R, const char *s, size_t n, wentry *e)
+{
+    int32_t cps[VBI_SYL_MAX + 1];
+    size_t nc = 0;
+    memset(&e->syl, 0, sizeof e->syl);
+    e->flags = 0;
+    for (size_t j = 0; j < n;) {
+        size_t adv;
+        int32_t c = utf8_at(s + j, n - j, &adv);
+        if (nc <= VBI_SYL_MAX) cps[nc] = c;
+        nc++;
+        if (vbi_is_lower_cp(c)) e->flags |= T_LOWER;
+        else if (vbi_is_letter_cp(c)) e->flags |= T_UPPER;
+        j += adv;
+    }
+    if (nc <= VBI_SYL_MAX && vbi_syl_decode(R->g, cps, nc, &e->syl) == 0) {
+        e->flags |= T_SYL;
+        if (vbi_syl_valid(R->g, &e->syl)) e->flags |= T_VALID;
+    }
+    bool v = e->flags & T_VALID;
+    e->tp = (int8_t)(v && e->syl.tone ? vbi_syl_tone_pos(R->g, &e->syl, VBI_STYLE_TRADITIONAL) : -1);
+    e->mp = (int8_t)(v && e->syl.tone ? vbi_syl_tone_pos(R->g, &e->syl, VBI_STYLE_MODERN) : -1);
+    e->style = (int8_t)(v ? vbi_syl_style(R->g, &e->syl) : -1);
+}
+
+/* The entry of the word at text offset off (n bytes), made on first sight;
+   MEMO_NONE for a long word (then *tmp holds the answer). */
+static inline int memo_get(const rstate *R, wmemo *m, uint32_t off, size_t n, wentry *tmp,
+                           uint32_t *out)
+{
+    const char *s = R->p->text.p + off;
+    if (n > MEMO_MAXLEN) {
+        judge(R, s, n, tmp);
+        *out = MEMO_NONE;
+        return 0;
+    }
+    if (memo_grow(m)) return VANBAN_ENOMEM;
+    uint64_t k0, k1;
+    word_key(s, n, &k0, &k1);
+    uint32_t h = word_hash(s, n, k0, k1);
+    size_t k = h & (m->cap - 1);
+    const char *t = R->p->text.p;
+    for (; m->slot[k]; k = (k + 1) & (m->cap - 1)) {
+        const wentry *e = &m->e[m->slot[k] - 1];
+        if (e->hash == h && e->len == n && e->k0 == k0 && e->k1 == k1 &&
+            (n <= 16 || !memcmp(t + e->off, s, n))) {
+            *out = m->slot[k] - 1;
+            return 0;
+        }
+    }
+    wentry *e = &m->e[m->n];
+    e->k0 = k0;
+    e->k1 = k1;
+    e->hash = h;
+    e->off = off;
+    e->len = (uint8_t)n;
+    judge(R, s, n, e);
+    m->slot[k] = (uint32_t)m->n + 1;
+    *out = (uint32_t)m->n++;
+    return 0;
+}
+
+/* T_CODE and T_ABBR of word x (nc code points) from the characters around
+   it: ppc, pc before it, next, next2 after it; url: its space-delimited
+   chunk is a URL or an e-mail address. */
+static uint16_t code_flags(bool url, int32_t ppc, int32_t pc, int32_t next, int32_t next2,
+                           const tok *x, size_t nc)
+{
+    uint16_t f = 0;
+    /* "và/hoặc", "CÔNG BÁO/Số": a slash between two words is glue
+       only for a word that is not a syllable ("QĐ/UBND") */
+    bool digit_l = pc == '/' && ppc >= '0' && ppc <= '9';
+    bool digit_r = next == '/' && next2 >= '0' && next2 <= '9';
+    bool slash_l = pc == '/' && (is_word_cp(ppc) || digit_l);
+    bool slash_r = next == '/' && (is_word_cp(next2) || digit_r);
+    bool slash = false;
+    if (url || (is_glue_cp(pc) && !slash_l) || (is_glue_cp(next) && !slash_r) ||
+        (pc == '.' && is_word_cp(ppc)) || (next == '.' && is_word_cp(next2)))
+        f |= T_CODE;
+    else if (slash_l || slash_r)
+        slash = true;
+    if (slash && (!(x->flags & T_VALID) || nc < 2 ||
+                  ((digit_l || digit_r) && !(x->flags & T_LOWER))))
+        f |= T_CODE; /* 15/2024/NĐ-CP, 12/PA */
+    if ((x->flags & T_UPPER) && (x->flags & T_LOWER) &&
+        !((x->flags & T_SYL) && x->syl.ncase == VBI_CASE_TITLE))
+        f |= T_CODE; /* TgNc, iPhone */
+    if ((x->flags & T_UPPER) && !(x->flags & T_LOWER) && !(x->flags & T_CAPSLINE) && nc >= 2)
+        f |= T_ABBR;
+    return f;
+}
+
+/* Is the space-delimited chunk s[a, e) a URL or an e-mail address? */
+static bool url_chunk(const char *s, size_t a, size_t e)
+{
+    for (size_t k = a; k < e; k++)
+        if (s[k] == '@' || (s[k] == ':' && k + 2 < e && s[k + 1] == '/') ||
+            (s[k] == 'w' && k + 4 <= e && s[k + 1] == 'w' && s[k + 2] == 'w' && s[k + 3] == '.'))
+            return true;
+    return false;
+}
+
+static int push_tid(wmemo *m, size_t i, uint32_t id)
+{
+    if (i == m->tcap) {
+        size_t cap = m->tcap ? m->tcap * 2 : 1024;
+        uint32_t *t = realloc(m->tid, cap * sizeof *t);
+        if (!t) return VANBAN_ENOMEM;
+        m->tid = t;
+        m->tcap = cap;
+    }
+    m->tid[i] = id;
+    return 0;
+}
+
+/* The code point that ends at s[b] (b > 0); *start gets where it starts. */
+static inline int32_t utf8_before(const char *s, size_t b, size_t *start)
+{
+    size_t k = b - 1, adv;
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+    *start = k;
+    return utf8_at(s + k, b - k, &adv);
+}
+
+enum { V_VOWEL = 1, V_TONED = 2, V_WORD = 4 };
+
+/* The V_* classes of the letters a plain line can hold. */
+static void plain_classes(const rstate *R, wmemo *m)
+{
+    for (int i = 0; i < 256 + 96; i++) {
+        int32_t c = i < 256 ? 0xC0 + i : 0x1EA0 + (i - 256);
+        int tone = 0, up, code = vbi_syl_letter(R->g, c, &tone, &up);
+        uint8_t v = is_word_cp(c) ? V_WORD : 0;
+        switch (code) {
+        case 'a': case 'W': case 'A': case 'e': case 'E': case 'i':
+        case 'o': case 'O': case 'F': case 'u': case 'U': case 'y':
+            v |= V_VOWEL | (tone ? V_TONED : 0);
+            break;
+        default:
+            break;
+        }
+        if (i < 256) m->c2[i] = v;
+        else m->c3[i - 256] = v;
+    }
+    m->have_classes = true;
+}
+
+/* V_* class and byte length of the character at s[k] of a plain line
+   (ASCII, C2 A0, C3..C6 xx, E1 BA|BB xx, E2 80 xx: see normalize.c). */
+static inline unsigned pclass(const wmemo *m, const unsigned char *s, size_t k, size_t *len)
+{
+    unsigned char c = s[k];
+    if (c < 0x80) {
+        *len = 1;
+        unsigned l = c | 0x20;
+        if (l - 'a' > 25u) return 0;
+        return V_WORD | (l == 'a' || l == 'e' || l == 'i' || l == 'o' || l == 'u' || l == 'y');
+    }
+    if (c < 0xE0) {
+        *len = 2;
+        return c == 0xC2 ? 0 : m->c2[((c & 0x1F) << 6 | (s[k + 1] & 0x3F)) - 0xC0];
+    }
+    *len = 3;
+    if (c != 0xE1) return 0;
+    int32_t cp = 0x1000 | (s[k + 1] & 0x3F) << 6 | (s[k + 2] & 0x3F);
+    return cp >= 0x1EA0 ? m->c3[cp - 0x1EA0] : V_WORD;
+}
+
+/* Start of the character that ends at s[b] (b > 0). */
+static inline size_t char_before(const unsigned char *s, size_t b)
+{
+    size_t k = b - 1;
+    while (k > 0 && (s[k] & 0xC0) == 0x80) k--;
+    return k;
+}
+
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(VBI_NO_SIMD)
+#include <emmintrin.h>
+#endif
+
+/* The first position >= b of a byte that may start a toned vowel (C3, C4,
+   C5: Latin-1 and Latin Extended-A; E1: the Vietnamese block), or n. */
+static inline size_t next_toned(const unsigned char *u, size_t b, size_t n)
+{
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(VBI_NO_SIMD)
+    for (; b + 16 <= n; b += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(u + b));
+        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xE1)),
+                                 _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)0xC2)),
+                                               _mm_cmplt_epi8(x, _mm_set1_epi8((char)0xC6))));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits) return b + (size_t)__builtin_ctz(bits);
+    }
+#endif
+    for (; b < n; b++)
+        if ((unsigned char)(u[b] - 0xC3) <= 2 || u[b] == 0xE1) return b;
+    return n;
+}
+
+/* Does a word of T_UPPER start at s[ws] (a hyphen chain's first word)? */
+static bool word_upper(const char *s, size_t n, size_t ws)
+{
+    for (size_t k = ws, adv; k < n; k += adv) {
+        int32_t c = utf8_at(s + k, n - k, &adv);
+        if (!is_word_cp(c)) break;
+        if (!vbi_is_lower_cp(c) && vbi_is_letter_cp(c)) return true;
+    }
+    return false;
+}
+
+/* The words of the chunk s[0, n) (a plain line's text between spaces) that
+   can change when only the structure and style layers run: a valid syllable
+   whose tone could sit elsewhere (its two placements differ, or it sits on
+   neither).  Such a word has a toned vowel next to another vowel (the
+   vowels of a syllable are adjacent), so only the words around such a pair
+   are judged.  Each is appended to m->cw with the flags tokenize gives it
+   (T_ABBR as in a line not all in capitals).  What tokenize reads around a
+   word lies inside its chunk, or is the space (or line end) around it,
+   which it reads the same way: so the answer holds for every occurrence
+   of the chunk. */
+static int chunk_words(const rstate *R, wmemo *m, uint32_t off, size_t n, uint16_t *count)
+{
+    const char *s = R->p->text.p + off;
+    const unsigned char *u = (const unsigned char *)s;
+    *count = 0;
+    for (size_t b = next_toned(u, 0, n); b < n; b = next_toned(u, b + 1, n)) {
+        size_t len, l2;
+        if ((pclass(m, u, b, &len) & (V_VOWEL | V_TONED)) != (V_VOWEL | V_TONED)) continue;
+        size_t ws = b, we = b + len;
+        if (!(b > 0 && (pclass(m, u, char_before(u, b), &l2) & V_VOWEL)) &&
+            !(we < n && (pclass(m, u, we, &l2) & V_VOWEL)))
+            continue;
+        /* the word around the pair */
+        while (ws > 0) {
+            size_t k = char_before(u, ws);
+            if (!(pclass(m, u, k, &l2) & V_WORD)) break;
+            ws = k;
+        }
+        while (we < n && (pclass(m, u, we, &l2) & V_WORD)) we += l2;
+        b = we - 1; /* on after the word */
+        wentry tmp;
+        uint32_t id;
+        if (memo_get(R, m, (uint32_t)(off + ws), we - ws, &tmp, &id)) return VANBAN_ENOMEM;
+        const wentry *e = id == MEMO_NONE ? &tmp : &m->e[id];
+        if (!(e->flags & T_VALID) || !e->syl.tone || e->tp < 0 ||
+            (e->tp == e->mp && e->syl.tpos == e->tp))
+            continue;
+        /* it may change: the characters around it, as tokenize reads them */
+        int32_t pc = ' ', ppc = ' ', next = ' ', next2 = ' ';
+        size_t ps, nc = 0;
+        if (ws > 0) {
+            pc = utf8_before(s, ws, &ps);
+            if (ps > 0) ppc = utf8_before(s, ps, &ps);
+        }
+        if (we < n) {
+            next = utf8_at(s + we, n - we, &len);
+            if (we + len < n) next2 = utf8_at(s + we + len, n - we - len, &len);
+        }
+        for (size_t k = ws; k < we; k++) nc += (u[k] & 0xC0) != 0x80;
+        tok x;
+        memset(&x, 0, sizeof x);
+        x.flags = e->flags;
+        x.syl = e->syl;
+        x.flags |= code_flags(url_chunk(s, 0, n), ppc, pc, next, next2, &x, nc);
+        /* a hyphen chain (tokenize: the word before is a word too) that
+           starts with a capital is a name: every word of it is a code */
+        bool in_chain = pc == '-' && is_word_cp(ppc);
+        if (in_chain || (next == '-' && is_word_cp(next2))) {
+            size_t fs = ws; /* the chain's first word */
+            for (;;) {
+                int32_t a = ' ', aa = ' ';
+                size_t q = fs;
+                if (q > 0) a = utf8_before(s, q, &q);
+                if (q > 0) aa = utf8_before(s, q, &q);
+                if (a != '-' || !is_word_cp(aa)) break;
+                fs -= 1; /* the hyphen; then back over the word before it */
+                while (fs > 0 && is_word_cp(utf8_before(s, fs, &ps))) fs = ps;
+            }
+            if (word_upper(s, n, fs)) x.flags |= T_CODE;
+        }
+        if (m->cwn == m->cwcap) {
+            size_t cap = m->cwcap ? m->cwcap * 2 : 256;
+            cword *w = realloc(m->cw, cap * sizeof *w);
+            if (!w) return VANBAN_ENOMEM;
+            m->cw = w;
+            m->cwcap = cap;
+        }
+        m->cw[m->cwn++] = (cword){(uint16_t)ws, (uint16_t)(we - ws), x.flags, id};
+        (*count)++;
+    }
+    return 0;
+}
+
+#define CHUNK_MAXLEN 64 /* longer chunks are judged each time */
+
+/* The bytes of a chunk of up to 16 bytes as two words, so that with its
+   length they tell them: up to 8 in k0 (zero-padded), more in overlapping
+   loads of the first and the last 8.  A longer chunk is compared whole. */
+static inline void chunk_key(const char *s, size_t n, bool slack, uint64_t *k0, uint64_t *k1)
+{
+    *k1 = 0;
+    if (n <= 8) {
+        if (slack) { /* 8 bytes readable: one load */
+            memcpy(k0, s, 8);
+            *k0 &= ~0ull >> (64 - 8 * n);
+        } else {
+            *k0 = 0;
+            memcpy(k0, s, n);
+        }
+        return;
+    }
+    memcpy(k0, s, 8);
+    memcpy(k1, s + n - 8, 8);
+}
+
+static inline size_t chunk_slot(uint64_t k0, uint64_t k1, size_t n, size_t cap)
+{
+    uint64_t h = (k0 ^ (k1 * 0xC2B2AE3D27D4EB4Full) ^ n) * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 40) & (cap - 1);
+}
+
+static int chunk_grow(wmemo *m)
+{
+    size_t cap = m->ccap ? m->ccap * 2 : 8192;
+    chunk *c = calloc(cap, sizeof *c);
+    if (!c) return VANBAN_ENOMEM;
+    for (size_t q = 0; q < m->ccap; q++) {
+        const chunk *o = &m->c[q];
+        if (!o->len) continue;
+        size_t k = chunk_slot(o->k0, o->k1, o->len, cap);
+        while (c[k].len) k = (k + 1) & (cap - 1);
+        c[k] = *o;
+    }
+    free(m->c);
+    m->c = c;
+    m->ccap = cap;
+    return 0;
+}
+
+/* The words of the chunk at text offset off (n bytes) that can change:
+   m->cw[*first, *first + *count), judged on first sight. */
+static inline int chunk_get(const rstate *R, wmemo *m, uint32_t off, size_t n,
+                            uint32_t *first, uint16_t *count)
+{
+    const char *s = R->p->text.p + off;
+    if (n > CHUNK_MAXLEN) {
+        *first = (uint32_t)m->cwn;
+        return chunk_words(R, m, off, n, count);
+    }
+    if ((m->cn + 1) * 2 > m->ccap && chunk_grow(m)) return VANBAN_ENOMEM;
+    uint64_t k0, k1;
+    chunk_key(s, n, off + 8 <= R->p->text.cap, &k0, &k1);
+    size_t k = chunk_slot(k0, k1, n, m->ccap);
+    for (;; k = (k + 1) & (m->ccap - 1)) {
+        chunk *c = &m->c[k];
+        if (!c->len) break;
+        if (c->k0 == k0 && c->k1 == k1 && c->len == n &&
+            (n <= 16 || !memcmp(R->p->text.p + c->off, s, n))) {
+            *first = c->first;
+            *count = c->count;
+            return 0;
+        }
+    }
+    uint32_t f = (uint32_t)m->cwn;
+    uint16_t cnt;
+    if (chunk_words(R, m, off, n, &cnt)) return VANBAN_ENOMEM;
+    chunk *c = &m->c[k];
+    c->k0 = k0;
+    c->k1 = k1;
+    c->off = off;
+    c->len = (uint16_t)n;
+    c->first = f;
+    c->count = cnt;
+    m->cn++;
+    *first = f;
+    *count = cnt;
+    return 0;
+}
+
+static inline size_t ctz32(uint32_t x)
+{
+#if defined(__GNUC__)
+    return (size_t)__builtin_ctz(x);
+#else
+    size_t k = 0;
+    for (; !(x & 1); x >>= 1) k++;
+    return k;
+#endif
+}
+
+/* Bit k: s[b + k] is a space, for b + k < n (k < 16); *toned: bit k when
+   s[b + k] may start a toned vowel (C3, C4, C5, E1). */
+static inline uint32_t space_bits(const unsigned char *s, size_t b, size_t n, uint32_t *toned)
+{
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(VBI_NO_SIMD)
+    if (n - b >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(s + b));
+        __m128i t = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xE1)),
+                                 _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)0xC2)),
+                                               _mm_cmplt_epi8(x, _mm_set1_epi8((char)0xC6))));
+        *toned = (uint32_t)_mm_movemask_epi8(t);
+        return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
+    }
+#endif
+    uint32_t bits = 0, tb = 0;
+    for (size_t k = 0; k < 16 && b + k < n; k++) {
+        bits |= (uint32_t)(s[b + k] == ' ') << k;
+        tb |= (uint32_t)((unsigned char)(s[b + k] - 0xC3) <= 2 || s[b + k] == 0xE1) << k;
+    }
+    *toned = tb;
+    return bits;
+}
+
+/* Push the word w of the chunk at line offset a as a token. */
+static int push_word(rstate *R, wmemo *m, size_t li, size_t a, const cword *w)
+{
+    const vbi_line *l = &R->p->lines[li];
+    tok x;
+    memset(&x, 0, sizeof x);
+    x.off = (uint32_t)(l->off + a + w->off);
+    x.len = w->len;
+    x.line = (uint32_t)li;
+    x.obs = -1;
+    x.flags = w->flags;
+    if (l->flags & VBI_L_CAPS) x.flags = (uint16_t)((x.flags | T_CAPSLINE) & ~T_ABBR);
+    if (w->wid != MEMO_NONE) {
+        x.syl = m->e[w->wid].syl;
+    } else { /* a long word: judged again */
+        wentry tmp;
+        judge(R, R->p->text.p + x.off, x.len, &tmp);
+        x.syl = tmp.syl;
+    }
+    return push_tid(m, R->n, w->wid) || push_tok(R, &x) ? VANBAN_ENOMEM : 0;
+}
+
+/* tokenize() for a VBI_L_PLAIN line when only the structure and style
+   layers run on a text-only result (no context layers, nothing built from
+   the tokens but corrections): only the words that can change become
+   tokens (chunk_words), with the flags tokenize gives them but for the
+   ones the sentence and page-break layers read (T_BREAK, T_JOIN): those
+   layers do not run. */
+static int scan_plain(rstate *R, wmemo *m, size_t li)
+{
+    const vbi_line *l = &R->p->lines[li];
+    const unsigned char *s = (const unsigned char *)R->p->text.p + l->off;
+    size_t n = l->len, a = 0; /* the chunk starts at a */
+    bool toned = false;       /* it has a byte a toned vowel starts with */
+    for (size_t blk = 0; blk <= n; blk += 16) {
+        uint32_t tb, bits = space_bits(s, blk, n, &tb); /* spaces, toned starts */
+        if (blk + 16 > n) bits |= 1u << (n - blk);      /* the end ends the last chunk */
+        for (; bits; bits &= bits - 1) {
+            size_t z = ctz32(bits), e = blk + z;
+            toned |= (tb & ((1u << z) - 1)) != 0;
+            tb &= ~((2u << z) - 1);
+            if (e > a && toned) { /* the chunk [a, e): none can change without */
+                uint32_t first;
+                uint16_t count;
+                if (chunk_get(R, m, (uint32_t)(l->off + a), e - a, &first, &count))
+                    return VANBAN_ENOMEM;
+                for (uint16_t q = 0; q < count; q++)
+                    if (push_word(R, m, li, a, &m->cw[first + q])) return VANBAN_ENOMEM;
+                if (e - a > CHUNK_MAXLEN) m->cwn = first; /* a chunk not kept */
+            }
+            a = e + 1;
+            toned = false;
+        }
+        toned |= tb != 0;
+    }
+    return 0;
+}
+
 /* Cut the lines into words and mark what each word is. */
-static int tokenize(rstate *R)
+static int tokenize(rstate *R, wmemo *m)
 {
     vanban_parser *p = R->p;
     bool brk = true, blank = false, trail = false;
     size_t prev_line_tok = SIZE_MAX; /* last token of the previous non-blank line */
     uint32_t prev_line_len = 0;
+    /* text-only and no context: see scan_plain */
+    bool lean = (p->opt.flags & (VANBAN_OPT_TEXT_ONLY | VANBAN_OPT_NO_CONTEXT)) ==
+                (VANBAN_OPT_TEXT_ONLY | VANBAN_OPT_NO_CONTEXT);
     for (size_t li = 0; li < p->nlines; li++) {
         const vbi_line *l = &p->lines[li];
         if (l->flags & VBI_L_BLANK) {
             blank = true;
+            continue;
+        }
+        if (lean && (l->flags & VBI_L_PLAIN)) {
+            if (!m->have_classes) plain_classes(R, m);
+            if (scan_plain(R, m, li)) return VANBAN_ENOMEM;
+            blank = false;
             continue;
         }
         const char *s = p->text.p + l->off;
@@ -160,15 +782,11 @@ static int tokenize(rstate *R)
             if (i >= chunk_end) { /* a new space-delimited chunk: URL or e-mail? */
                 size_t e = i;
                 while (e < n && s[e] != ' ' && s[e] != '\t') e++;
-                url = false;
-                for (size_t k = i; k < e && !url; k++)
-                    if (s[k] == '@' || (s[k] == ':' && k + 2 < e && s[k + 1] == '/') ||
-                        (k + 4 <= e && !memcmp(s + k, "www.", 4)))
-                        url = true;
+                url = url_chunk(s, i, e);
                 chunk_end = e > i ? e : i + 1;
             }
             size_t adv;
-            int32_t c = vbi_utf8_decode(s + i, n - i, &adv);
+            int32_t c = utf8_at(s + i, n - i, &adv);
             if (c >= '0' && c <= '9' && R->num >= 0 && !is_word_cp(pc) && !(pc >= '0' && pc <= '9')) {
                 /* a number not glued to a letter ("năm 2024", "15/3/2024") is
                    context for the model (<num>), as in vanban-train */
@@ -188,8 +806,7 @@ static int tokenize(rstate *R)
                     x.flags = T_NUM;
                     if (first) lead = true; /* "1. ..." starts the line: a new sentence after it */
                     if (brk || first) x.flags |= T_BREAK;
-                    int rc = push_tok(R, &x);
-                    if (rc) return rc;
+                    if (push_tid(m, R->n, MEMO_NONE) || push_tok(R, &x)) return VANBAN_ENOMEM;
                     brk = false;
                     ppc = j - i >= 2 ? (unsigned char)s[j - 2] : pc;
                     pc = (unsigned char)s[j - 1];
@@ -212,24 +829,28 @@ static int tokenize(rstate *R)
             x.off = (uint32_t)(l->off + i);
             x.line = (uint32_t)li;
             x.obs = -1;
-            int32_t cps[VBI_SYL_MAX + 1];
             size_t nc = 0, j = i;
-            int32_t c2 = c;
+            int32_t c2 = c, lastc = c;
             while (j < n) {
-                c2 = vbi_utf8_decode(s + j, n - j, &adv);
+                c2 = utf8_at(s + j, n - j, &adv);
                 if (!is_word_cp(c2)) break;
-                if (nc <= VBI_SYL_MAX) cps[nc] = c2;
+                if (nc < VBI_SYL_MAX) lastc = c2; /* the letter pc takes below */
                 nc++;
-                if (vbi_is_lower_cp(c2)) x.flags |= T_LOWER;
-                else if (vbi_is_letter_cp(c2)) x.flags |= T_UPPER;
                 j += adv;
             }
+            wentry tmp, *we;
+            uint32_t id;
+            if (memo_get(R, m, x.off, j - i, &tmp, &id)) return VANBAN_ENOMEM;
+            we = id == MEMO_NONE ? &tmp : &m->e[id];
+            x.flags |= we->flags;
+            x.syl = we->syl;
+            if (push_tid(m, R->n, id)) return VANBAN_ENOMEM;
             int32_t next = j < n ? c2 : ' ';
             int32_t next2 = ' ';
             if (j < n) {
                 size_t a2;
                 size_t k = j + adv;
-                if (k < n) next2 = vbi_utf8_decode(s + k, n - k, &a2);
+                if (k < n) next2 = utf8_at(s + k, n - k, &a2);
             }
             x.len = (uint32_t)(j - i);
             if (first) {
@@ -247,33 +868,10 @@ static int tokenize(rstate *R)
             }
             if (brk) x.flags |= T_BREAK;
             if (l->flags & VBI_L_CAPS) x.flags |= T_CAPSLINE;
-            /* "và/hoặc", "CÔNG BÁO/Số": a slash between two words is glue
-               only for a word that is not a syllable ("QĐ/UBND") */
-            bool digit_l = pc == '/' && ppc >= '0' && ppc <= '9';
-            bool digit_r = next == '/' && next2 >= '0' && next2 <= '9';
-            bool slash_l = pc == '/' && (is_word_cp(ppc) || digit_l);
-            bool slash_r = next == '/' && (is_word_cp(next2) || digit_r);
-            bool slash = false;
-            if (url || (is_glue_cp(pc) && !slash_l) || (is_glue_cp(next) && !slash_r) ||
-                (pc == '.' && is_word_cp(ppc)) || (next == '.' && is_word_cp(next2)))
-                x.flags |= T_CODE;
-            else if (slash_l || slash_r)
-                slash = true;
+            x.flags |= code_flags(url, ppc, pc, next, next2, &x, nc);
             /* hyphen chains: U-li-a-nốp, Ót-xtrây-li-a */
             bool in_chain = pc == '-' && is_word_cp(ppc) && R->n > 0;
             if (!in_chain) chain_start = R->n;
-            if (nc <= VBI_SYL_MAX && vbi_syl_decode(R->g, cps, nc, &x.syl) == 0) {
-                x.flags |= T_SYL;
-                if (vbi_syl_valid(R->g, &x.syl)) x.flags |= T_VALID;
-            }
-            if (slash && (!(x.flags & T_VALID) || nc < 2 ||
-                          ((digit_l || digit_r) && !(x.flags & T_LOWER))))
-                x.flags |= T_CODE; /* 15/2024/NĐ-CP, 12/PA */
-            if ((x.flags & T_UPPER) && (x.flags & T_LOWER) &&
-                !((x.flags & T_SYL) && x.syl.ncase == VBI_CASE_TITLE))
-                x.flags |= T_CODE; /* TgNc, iPhone */
-            if ((x.flags & T_UPPER) && !(x.flags & T_LOWER) && !(x.flags & T_CAPSLINE) && nc >= 2)
-                x.flags |= T_ABBR;
             int rc = push_tok(R, &x);
             if (rc) return rc;
             if (in_chain || (next == '-' && j + 1 < n)) {
@@ -287,7 +885,7 @@ static int tokenize(rstate *R)
             lead = false;
             blank = false;
             ppc = c;
-            pc = cps[nc <= VBI_SYL_MAX ? nc - 1 : VBI_SYL_MAX - 1];
+            pc = lastc;
             i = j;
         }
         if (!first) {
@@ -401,13 +999,14 @@ static double trans(const rstate *R, int32_t a, int32_t b, int32_t oa, int32_t o
 
 /* ---- layer 2: tone on the wrong letter ------------------------------------ */
 
-static void layer_structure(rstate *R)
+static void layer_structure(rstate *R, const wmemo *m)
 {
     for (size_t i = 0; i < R->n; i++) {
         tok *x = &R->t[i];
         if ((x->flags & (T_VALID | T_CODE)) != T_VALID || !x->syl.tone) continue;
-        int tp = vbi_syl_tone_pos(R->g, &x->syl, VBI_STYLE_TRADITIONAL);
-        int mp = vbi_syl_tone_pos(R->g, &x->syl, VBI_STYLE_MODERN);
+        const wentry *e = m->tid[i] != MEMO_NONE ? &m->e[m->tid[i]] : NULL;
+        int tp = e ? e->tp : vbi_syl_tone_pos(R->g, &x->syl, VBI_STYLE_TRADITIONAL);
+        int mp = e ? e->mp : vbi_syl_tone_pos(R->g, &x->syl, VBI_STYLE_MODERN);
         if (x->syl.tpos == tp || x->syl.tpos == mp || tp < 0) continue;
         x->out = x->syl;
         x->out.tpos = (int8_t)tp;
@@ -417,17 +1016,23 @@ static void layer_structure(rstate *R)
     }
 }
 
-static int doc_style(rstate *R)
+/* vbi_syl_style of token i (a valid syllable), from the memo. */
+static int tok_style(const rstate *R, const wmemo *m, size_t i)
 {
-    size_t t = 0, m = 0;
+    return m->tid[i] != MEMO_NONE ? m->e[m->tid[i]].style : vbi_syl_style(R->g, &R->t[i].syl);
+}
+
+static int doc_style(rstate *R, const wmemo *m)
+{
+    size_t t = 0, md = 0;
     for (size_t i = 0; i < R->n; i++) {
         tok *x = &R->t[i];
         if ((x->flags & (T_VALID | T_CODE)) != T_VALID) continue;
-        int s = vbi_syl_style(R->g, &x->syl);
+        int s = tok_style(R, m, i);
         if (s == VBI_STYLE_TRADITIONAL) t++;
-        else if (s == VBI_STYLE_MODERN) m++;
+        else if (s == VBI_STYLE_MODERN) md++;
     }
-    return m > t ? VBI_STYLE_MODERN : VBI_STYLE_TRADITIONAL;
+    return md > t ? VBI_STYLE_MODERN : VBI_STYLE_TRADITIONAL;
 }
 
 /* ---- layer 4: codes the document writes with marks elsewhere --------------- */
@@ -1220,10 +1825,56 @@ static const char *orig_utf8(const vanban_parser *p, uint32_t os, uint32_t oe, s
     return p->conv.p + cs;
 }
 
+/* Original offsets of text bytes: where byte a of line l starts, and where
+   the character before byte b ends (a and b on character boundaries).  A
+   VBI_L_DIRECT line has no map entries: its text is the input's own bytes
+   after the line's leading spaces. */
+static uint32_t direct_base(const vanban_parser *p, const vbi_line *l)
+{
+    uint32_t o = l->ostart;
+    while (o < l->oend && p->input.p[o] == ' ') o++;
+    return o - l->off;
+}
+static int map_s(const vanban_parser *p, const vbi_line *l, size_t a, uint32_t *os)
+{
+    uint32_t e;
+    if (l->flags & VBI_L_DIRECT) *os = direct_base(p, l) + (uint32_t)a;
+    else if (l->flags & VBI_L_NOMAP) return vbi_line_map(p, l, a, os, &e);
+    else if (l->flags & VBI_L_CMAP) *os = p->ms[l->moff + (a - l->off)];
+    else *os = p->ms[a];
+    return 0;
+}
+static int map_e(const vanban_parser *p, const vbi_line *l, size_t b, uint32_t *oe)
+{
+    uint32_t s;
+    if (l->flags & VBI_L_DIRECT) *oe = direct_base(p, l) + (uint32_t)b;
+    else if (l->flags & VBI_L_NOMAP) return vbi_line_map(p, l, b - 1, &s, oe);
+    else if (l->flags & VBI_L_CMAP) *oe = p->me[l->moff + (b - 1 - l->off)];
+    else *oe = p->me[b - 1];
+    return 0;
+}
+
+/* Append bytes [a, b) of the old text with their map entries, in bulk. */
+static int copy_run(const vanban_parser *p, vbi_buf *nt, uint32_t **ms, uint32_t **me,
+                    size_t *mcap, size_t a, size_t b)
+{
+    size_t n = b - a;
+    if (!n) return 0;
+    if (grow_out(nt, ms, me, mcap, n)) return VANBAN_ENOMEM;
+    memcpy(nt->p + nt->len, p->text.p + a, n);
+    memcpy(*ms + nt->len, p->ms + a, n * sizeof **ms);
+    memcpy(*me + nt->len, p->me + a, n * sizeof **me);
+    nt->len += n;
+    return 0;
+}
+
 static int rebuild(rstate *R)
 {
     vanban_parser *p = R->p;
     vanban_result *res = p->res;
+    /* the new text and its maps are for segmentation: a text-only result
+       needs the corrections alone */
+    bool build = !(p->opt.flags & VANBAN_OPT_TEXT_ONLY);
     /* existing corrections (unicode, case from normalize.c), sorted */
     if (res->ncorrections) qsort(res->corrections, res->ncorrections, sizeof *res->corrections, cmp_corr);
     size_t nold = res->ncorrections;
@@ -1231,40 +1882,41 @@ static int rebuild(rstate *R)
     vbi_buf nt = {0};
     uint32_t *ms = NULL, *me = NULL;
     pending *pend = NULL;
-    size_t npend = 0, pcap = 0;
+    size_t npend = 0, pcap = 0, mcap = 0;
     int rc = VANBAN_ENOMEM;
     if (!drop) goto out;
-    if (vbi_buf_reserve(&nt, p->text.len + R->repl.len + 16)) goto out;
-    size_t mcap = nt.cap;
-    ms = malloc(mcap * sizeof *ms);
-    me = malloc(mcap * sizeof *me);
-    if (!ms || !me) goto out;
+    if (build) {
+        if (vbi_buf_reserve(&nt, p->text.len + R->repl.len + 16)) goto out;
+        mcap = nt.cap;
+        ms = malloc(mcap * sizeof *ms);
+        me = malloc(mcap * sizeof *me);
+        if (!ms || !me) goto out;
+    }
     size_t ti = 0, oc = 0;
     for (size_t li = 0; li < p->nlines; li++) {
         vbi_line *l = &p->lines[li];
         size_t a = l->off, e = (size_t)l->off + l->len;
         size_t start = nt.len;
-        while (a < e) {
-            if (ti < R->n && (R->t[ti].flags & T_NUM) && R->t[ti].off == a) ti++; /* bytes as they are */
-            tok *x = ti < R->n && R->t[ti].off == a ? &R->t[ti] : NULL;
-            if (!x) {
-                if (grow_out(&nt, &ms, &me, &mcap, 1)) goto grow;
-                ms[nt.len] = p->ms[a];
-                me[nt.len] = p->me[a];
-                nt.p[nt.len++] = p->text.p[a++];
-                continue;
-            }
-            ti++;
-            uint32_t os = p->ms[x->off], oe = p->me[x->off + x->len - 1];
+        /* a line the fast path copied holds the input's own bytes: its
+           words differ from the input only where a layer changed them */
+        bool same = l->flags & VBI_L_PLAIN;
+        for (; ti < R->n && R->t[ti].off < e; ti++) { /* the words of this line, in order */
+            tok *x = &R->t[ti];
+            if (x->flags & T_NUM) continue; /* context only: its bytes go as they are */
+            bool untouched = same && !(x->flags & (T_CHANGED | T_DELETE));
+            if (untouched && !build) continue;
+            if (build && copy_run(p, &nt, &ms, &me, &mcap, a, x->off)) goto out;
+            uint32_t os, oe;
+            if (map_s(p, l, x->off, &os) || map_e(p, l, (size_t)x->off + x->len, &oe)) goto out;
             char buf[4 * VBI_SYL_MAX + 8];
             const char *w = p->text.p + x->off;
             size_t wl = x->len;
             if (x->flags & T_DELETE) {
                 /* drop the word and the white space before it */
                 if (nt.len > start && nt.p[nt.len - 1] == ' ') nt.len--;
-                if (ti >= 2) {
-                    const tok *pv = &R->t[ti - 2];
-                    os = p->me[pv->off + pv->len - 1];
+                if (ti >= 1) {
+                    const tok *pv = &R->t[ti - 1];
+                    if (map_e(p, &p->lines[pv->line], (size_t)pv->off + pv->len, &os)) goto out;
                 }
                 wl = 0;
             } else if (x->flags & T_REPL) {
@@ -1274,9 +1926,9 @@ static int rebuild(rstate *R)
                 wl = vbi_syl_render(R->g, &x->out, R->style, x->out.ncase, buf);
                 w = buf;
             }
-            size_t olen;
-            const char *otext = orig_utf8(p, os, oe, &olen);
-            bool changed = olen != wl || memcmp(otext, w, wl) != 0;
+            size_t olen = 0;
+            const char *otext = untouched ? w : orig_utf8(p, os, oe, &olen);
+            bool changed = !untouched && (olen != wl || memcmp(otext, w, wl) != 0);
             if (changed && !(x->flags & (T_CHANGED | T_DELETE))) {
                 /* normalize.c changed it (NFC, look-alike, zero width, case);
                    markup inside a word is left alone */
@@ -1290,7 +1942,7 @@ static int rebuild(rstate *R)
                     utf8proc_ssize_t nl = utf8proc_map((const utf8proc_uint8_t *)otext,
                                                        (utf8proc_ssize_t)olen, &nf,
                                                        UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-                    if (nl < 0 && nl == UTF8PROC_ERROR_NOMEM) goto grow;
+                    if (nl < 0 && nl == UTF8PROC_ERROR_NOMEM) goto out;
                     if (nl >= 0 && (size_t)nl == wl && !memcmp(nf, w, wl)) changed = false;
                     free(nf);
                 }
@@ -1320,28 +1972,30 @@ static int rebuild(rstate *R)
                 }
                 w = R->repl.p + pd->roff; /* buffer may have moved */
             }
-            if (grow_out(&nt, &ms, &me, &mcap, wl)) goto grow;
+            a = (size_t)x->off + x->len;
+            if (!build) continue;
+            if (grow_out(&nt, &ms, &me, &mcap, wl)) goto out;
             for (size_t k = 0; k < wl; k++) {
                 ms[nt.len + k] = os;
                 me[nt.len + k] = oe;
             }
             if (wl) memcpy(nt.p + nt.len, w, wl);
             nt.len += wl;
-            a = (size_t)x->off + x->len;
-            continue;
-        grow:
-            rc = VANBAN_ENOMEM;
-            goto out;
         }
+        if (!build) continue;
+        if (copy_run(p, &nt, &ms, &me, &mcap, a, e)) goto out;
         l->off = (uint32_t)start;
         l->len = (uint32_t)(nt.len - start);
     }
     /* page-break joins: the blank lines between go, the break becomes a space */
     for (size_t i = 0; i < R->n; i++) {
         tok *x = &R->t[i];
-        if (!(x->flags & T_JOIN) || !i) continue;
+        if (!(x->flags & T_JOIN) || !i || (p->opt.flags & VANBAN_OPT_NO_CONTEXT)) continue;
         tok *pv = &R->t[i - 1];
-        uint32_t s = p->me[pv->off + pv->len - 1], e = p->ms[x->off];
+        uint32_t s, e;
+        if (map_e(p, &p->lines[pv->line], (size_t)pv->off + pv->len, &s) ||
+            map_s(p, &p->lines[x->line], x->off, &e))
+            goto out;
         pending *pd = push_pending(&pend, &npend, &pcap);
         if (!pd) goto out;
         pd->span.s = s;
@@ -1388,15 +2042,17 @@ static int rebuild(rstate *R)
         if (res->ncorrections)
             qsort(res->corrections, res->ncorrections, sizeof *res->corrections, cmp_corr);
     }
-    vbi_buf_free(&p->text);
-    p->text = nt;
-    nt.p = NULL;
-    free(p->ms);
-    free(p->me);
-    p->ms = ms;
-    p->me = me;
-    p->mcap = mcap;
-    ms = me = NULL;
+    if (build) {
+        vbi_buf_free(&p->text);
+        p->text = nt;
+        nt.p = NULL;
+        free(p->ms);
+        free(p->me);
+        p->ms = ms;
+        p->me = me;
+        p->mcap = mcap;
+        ms = me = NULL;
+    }
     rc = 0;
 out:
     free(drop);
@@ -1418,23 +2074,27 @@ int vbi_repair(vanban_parser *p)
     R.margin = p->opt.repair_margin > 0 ? p->opt.repair_margin : DEFAULT_MARGIN;
     R.num = vbi_lm_id(R.lm, "<num>", 5);
     R.log_keep = log(1 - CACHE_LAMBDA);
-    int rc = tokenize(&R);
+    wmemo memo;
+    memset(&memo, 0, sizeof memo);
+    int rc = tokenize(&R, &memo);
     if (!rc) {
-        layer_structure(&R);
-        R.style = doc_style(&R);
+        layer_structure(&R, &memo);
+        R.style = doc_style(&R, &memo);
         if (p->opt.tone_style == VANBAN_TONE_MODERN) R.style = VBI_STYLE_MODERN;
         if (p->opt.tone_style == VANBAN_TONE_TRADITIONAL) R.style = VBI_STYLE_TRADITIONAL;
-        rc = layer_codes(&R);
+        if (!(p->opt.flags & VANBAN_OPT_NO_CONTEXT)) rc = layer_codes(&R);
     }
-    if (!rc) rc = layer_context(&R);
-    if (!rc && R.bcap) rc = layer_pairs(&R);
-    if (!rc) rc = layer_broken_words(&R);
-    if (!rc) rc = layer_breaks(&R);
+    if (!(p->opt.flags & VANBAN_OPT_NO_CONTEXT)) { /* the layers that need the model */
+        if (!rc) rc = layer_context(&R);
+        if (!rc && R.bcap) rc = layer_pairs(&R);
+        if (!rc) rc = layer_broken_words(&R);
+        if (!rc) rc = layer_breaks(&R);
+    }
     if (!rc && p->opt.tone_style != VANBAN_TONE_KEEP)
         for (size_t i = 0; i < R.n; i++) {
             tok *x = &R.t[i];
             if ((x->flags & (T_VALID | T_CODE | T_CHANGED)) != T_VALID) continue;
-            int s = vbi_syl_style(R.g, &x->syl);
+            int s = tok_style(&R, &memo, i);
             if (s >= 0 && s != R.style) {
                 x->out = x->syl;
                 x->flags |= T_CHANGED;
@@ -1443,6 +2103,7 @@ int vbi_repair(vanban_parser *p)
             }
         }
     if (!rc) rc = rebuild(&R);
+    memo_free(&memo);
     free(R.t);
     free(R.ucount);
     free(R.bkey);

@@ -91,5 +91,51 @@ check('bad input parse', subprocess.run([VANBAN, 'parse', '-'], input=bad.encode
 # diff output
 d = norm('theo phuong châm\n', '--diff')
 check('diff', d, '@@ line 1\n-theo phuong châm\n+theo phương châm\n')
+# --no-context: unicode, case, spelling (tone on the wrong letter) and style;
+# no diacritic (context) or break corrections
+NC = '--no-context'
+check('nc nfc', [(c['from'], c['to'], c['kind']) for c in log(nfd, NC)],
+      [('ta\u0300i', 'tài', 'unicode'), ('chi\u0301nh', 'chính', 'unicode')])
+check('nc look-alike', norm('\u00d0ảng viên\n', NC), 'Đảng viên\n')
+check('nc zero width', norm('cán\u200b bộ\n', NC), 'cán bộ\n')
+check('nc caps line', [(c['from'], c['to'], c['kind']) for c in log('PHÓ Bí THƯ\n', NC)],
+      [('Bí', 'BÍ', 'case')])
+check('nc misplaced tone', [(c['span'], c['from'], c['to'], c['kind'])
+                            for c in log('lựơng và nghịêm\n', NC)],
+      [([0, 8], 'lựơng', 'lượng', 'spelling'), ([13, 22], 'nghịêm', 'nghiệm', 'spelling')])
+check('nc style kept', norm('hoà bình và khoá học\n', NC), 'hoà bình và khoá học\n')
+check('nc style traditional', [(c['from'], c['to'], c['kind']) for c in
+                               log('hoà bình, uỷ ban\n', NC, '--tone-style=traditional')],
+      [('hoà', 'hòa', 'style'), ('uỷ', 'ủy', 'style')])
+check('nc style modern', norm('hòa bình, ủy ban\n', NC, '--tone-style=modern'),
+      'hoà bình, uỷ ban\n')
+# the misplaced tone follows the document's style when it is rendered
+check('nc spelling in modern style', norm('Thuỷ lợi, hoà bình, khoá học, hoạ sĩ, thủy\n', NC),
+      'Thuỷ lợi, hoà bình, khoá học, hoạ sĩ, thủy\n')
+check('nc no diacritic', norm('theo phuong châm vừa hợp tác.\n', NC),
+      'theo phuong châm vừa hợp tác.\n')
+check('nc no doubling', norm('nâng cao cao hiệu quả các các hoạt động.\n', NC),
+      'nâng cao cao hiệu quả các các hoạt động.\n')
+check('nc no stripped restore', norm(stripped, NC), stripped)
+check('nc codes kept', norm(keep, NC), keep)
+sample = open(sys.argv[2] + '/corpus/000_2f9b38297f144349.txt', encoding='utf-8').read()
+kinds_full = {c['kind'] for c in log(sample)}
+kinds_nc = {c['kind'] for c in log(sample, NC)}
+check('full repair of 000 joins page breaks, fixes diacritics',
+      {'break', 'diacritic'} <= kinds_full, True)
+check('nc on 000: unicode, case, spelling, style only', kinds_nc <= {'unicode', 'case', 'spelling', 'style'}
+      and 'case' in kinds_nc, True)
+# the structure layer reads a word's surroundings the same on a line the fast
+# path copies and on one it does not (a trailing "\!" escape sends a line the
+# general way): codes (slash, dot, URL, e-mail, a hyphen chain that starts with
+# a capital) are left alone, other words fixed
+words = ('lựơng QĐ/lựơng 12/lựơng lựơng.vn www.lựơng.vn a@lựơng.vn U-lựơng-nghịêm '
+         'hoà-lựơng **lựơng** (lựơng) “lựơng” lựơng,')
+plain_spans = [(c['span'], c['to']) for c in log(words + '\n', NC)]
+general_spans = [(c['span'], c['to']) for c in log(words + ' \\!\n', NC)]
+check('nc fast path = general path', plain_spans, general_spans)
+# changed: alone, after "QĐ/" and "12/" (a syllable is not glued by a slash),
+# in a chain that starts in lower case, inside markup and punctuation
+check('nc fast path changes', len(plain_spans), 8)
 print('ok' if not fails else '%d failures' % fails)
 sys.exit(1 if fails else 0)

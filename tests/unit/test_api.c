@@ -350,6 +350,102 @@ static void test_real_world_forms(const vanban_model *m)
     json_decref(o);
 }
 
+/* A result of buf[0, n) parsed with the given flags (and the test flags). */
+static vanban_result *parse_flags(const vanban_model *m, const char *buf, size_t n, unsigned flags)
+{
+    vanban_options opt;
+    vanban_options_init(&opt);
+    opt.flags |= test_flags() | flags;
+    vanban_result *r = NULL;
+    if (vanban_parse_buffer(m, &opt, buf, n, &r)) return NULL;
+    return r;
+}
+
+/* Corrections as one string: "start end from>to kind;" each. */
+static char *corrections_of(const vanban_result *r)
+{
+    sbuf b = {0};
+    sink("", 0, &b);
+    for (size_t i = 0; i < vanban_result_correction_count(r); i++) {
+        vanban_correction c;
+        char head[64];
+        if (vanban_result_correction(r, i, &c)) break;
+        snprintf(head, sizeof head, "%zu %zu ", c.start, c.end);
+        sink(head, strlen(head), &b);
+        sink(c.from, strlen(c.from), &b);
+        sink(">", 1, &b);
+        sink(c.to, strlen(c.to), &b);
+        sink(" ", 1, &b);
+        sink(c.kind, strlen(c.kind), &b);
+        sink(";", 1, &b);
+    }
+    return b.p;
+}
+
+/* VANBAN_OPT_TEXT_ONLY: no documents, the same text and corrections; and
+   VANBAN_OPT_NO_CONTEXT: only the layers that need no model. */
+static void test_text_only(const vanban_model *m, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        size_t n;
+        char *buf = slurp(argv[i], &n);
+        if (!buf) {
+            OK(0, "read %s", argv[i]);
+            continue;
+        }
+        for (int nc = 0; nc < 2; nc++) {
+            unsigned extra = nc ? VANBAN_OPT_NO_CONTEXT : 0;
+            vanban_result *full = parse_flags(m, buf, n, extra);
+            vanban_result *to = parse_flags(m, buf, n, extra | VANBAN_OPT_TEXT_ONLY);
+            OK(full && to, "%s%s: parses with and without TEXT_ONLY", argv[i],
+               nc ? " (no context)" : "");
+            if (!full || !to) {
+                vanban_result_free(full);
+                vanban_result_free(to);
+                continue;
+            }
+            OK(vanban_result_document_count(full) > 0 && vanban_result_document_count(to) == 0,
+               "%s: TEXT_ONLY gives 0 documents (the full run %zu)", argv[i],
+               vanban_result_document_count(full));
+            sbuf t1 = {0}, t2 = {0};
+            sink("", 0, &t1);
+            sink("", 0, &t2);
+            INT_EQ(vanban_result_write_text(full, sink, &t1), VANBAN_OK, "write_text");
+            INT_EQ(vanban_result_write_text(to, sink, &t2), VANBAN_OK, "write_text (text only)");
+            OK(t1.len == t2.len && !memcmp(t1.p, t2.p, t1.len),
+               "%s%s: TEXT_ONLY writes the same text", argv[i], nc ? " (no context)" : "");
+            char *c1 = corrections_of(full), *c2 = corrections_of(to);
+            STR_EQ(c2, c1, "%s%s: TEXT_ONLY makes the same corrections", argv[i],
+                   nc ? " (no context)" : "");
+            if (nc) /* no context: no diacritic or break corrections */
+                OK(!strstr(c2, " diacritic;") && !strstr(c2, " break;"),
+                   "%s: no context, no diacritic or break corrections", argv[i]);
+            free(c1);
+            free(c2);
+            free(t1.p);
+            free(t2.p);
+            /* the JSON of a text-only result: valid, no documents, no checksum */
+            sbuf j = {0};
+            INT_EQ(vanban_result_write_json(to, 0, sink, &j), VANBAN_OK, "JSON of a text-only result");
+            json_t *o = j.p ? json_loads(j.p, 0, NULL) : NULL;
+            json_t *src = json_object_get(o, "source");
+            OK(o && json_array_size(json_object_get(o, "documents")) == 0 &&
+                   json_is_null(json_object_get(src, "sha256")) &&
+                   json_integer_value(json_object_get(src, "bytes")) == (json_int_t)n,
+               "%s: text-only JSON: documents [], sha256 null, bytes %zu", argv[i], n);
+            json_decref(o);
+            free(j.p);
+            vanban_result_free(full);
+            vanban_result_free(to);
+        }
+        free(buf);
+    }
+    /* an empty text-only input: the "empty" warning, no "no-text" */
+    vanban_result *r = parse_flags(m, "", 0, VANBAN_OPT_TEXT_ONLY);
+    OK(r && vanban_result_warning_count(r) == 1, "empty text-only input: one warning (empty)");
+    vanban_result_free(r);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -368,6 +464,7 @@ int main(int argc, char **argv)
     test_real_world_forms(m);
     test_bad_input(m);
     test_chunking(m, argc - 2, argv + 2);
+    test_text_only(m, argc - 2, argv + 2);
     vanban_model_free(m);
     return tap_done();
 }

@@ -1996,6 +1996,14 @@ static int rebuild(rstate *R)
         if (map_e(p, &p->lines[pv->line], (size_t)pv->off + pv->len, &s) ||
             map_s(p, &p->lines[x->line], x->off, &e))
             goto out;
+        /* only white space goes: markup or a stray byte between the two
+           words (a heading's "**", a damaged line) stays as it was */
+        size_t gl;
+        const char *gap = orig_utf8(p, s, e, &gl);
+        bool white = true;
+        for (size_t k = 0; k < gl && white; k++)
+            white = gap[k] == ' ' || gap[k] == '\t' || gap[k] == '\r' || gap[k] == '\n';
+        if (!white) continue;
         pending *pd = push_pending(&pend, &npend, &pcap);
         if (!pd) goto out;
         pd->span.s = s;
@@ -2076,7 +2084,8 @@ int vbi_repair(vanban_parser *p)
     R.log_keep = log(1 - CACHE_LAMBDA);
     wmemo memo;
     memset(&memo, 0, sizeof memo);
-    int rc = tokenize(&R, &memo);
+    /* never a NULL repl buffer: replacement pointers are repl.p + offset */
+    int rc = vbi_buf_reserve(&R.repl, 64) ? VANBAN_ENOMEM : tokenize(&R, &memo);
     if (!rc) {
         layer_structure(&R, &memo);
         R.style = doc_style(&R, &memo);

@@ -68,6 +68,22 @@ guard = ''.join('Năm %d, trong tình hình mới, Ủy ban nhân dân tỉnh đ
                 for y in range(2000, 2004))
 guard += 'Đào tạo cho công chức, viên chức trong tỉnh, nhất là cán bộ trẻ của tỉnh.\n'
 check('document pairs: guard', norm(guard), guard)
+# found by the fuzzer: a page-break join across markup and a damaged byte
+# deleted them and put invalid UTF-8 into the JSON ("out of memory")
+fz = open(sys.argv[2] + '/tests/repair/data/fuzz-join-gap.txt', 'rb').read()
+r = subprocess.run([VANBAN, 'parse', '-'], input=fz, stdout=subprocess.PIPE, timeout=30)
+check('fuzz input: parse succeeds', r.returncode, 0)
+doc = json.loads(r.stdout.decode('utf-8'))
+check('fuzz input: corrections are UTF-8 and never drop markup',
+      all('*' not in c['from'] for d in doc['documents'] for c in d['corrections']), True)
+paras = ''.join('Đoạn văn số %d kết thúc bằng dấu chấm.\n\n' % k for k in range(6))
+long_line = 'Các cơ quan, đơn vị triển khai thực hiện nghiêm túc các nhiệm vụ được giao trong năm'
+plain = paras + long_line + '\n\nvà báo cáo kết quả.\n'
+check('join across a blank line', [c['kind'] for c in log(plain)], ['break'])
+gap = (paras + long_line + '**\n\n\xa7\n\nvà báo cáo kết quả.\n').encode('utf-8')
+gap = gap.replace('\xa7'.encode(), b'\xa7')
+r = subprocess.run([VANBAN, 'normalize', '-'], input=gap, stdout=subprocess.PIPE, timeout=30)
+check('join gap with markup and a damaged byte kept', r.stdout, gap)
 # many replacements from the same buffer (once read freed memory when it grew)
 many = ''.join('Quyết định %d/QD-UBND ngày 5/3/2024; ' % k for k in range(400)) + '\n'
 check('many code replacements', norm(many), many.replace('/QD-', '/QĐ-'))

@@ -109,6 +109,7 @@ typedef struct {
     struct memo_state *pool;
     size_t pool_n, pool_cap;
     double log_keep; /* log(1 - CACHE_LAMBDA) */
+    const struct wmemo *wm; /* tokenize's word memo: what each token is */
 } rstate;
 
 /* ---- tokens --------------------------------------------------------------- */
@@ -178,10 +179,11 @@ typedef struct {
     uint16_t flags; /* T_SYL | T_VALID | T_LOWER | T_UPPER */
     int8_t tp, mp;  /* tone positions, traditional and modern (valid and toned), else -1 */
     int8_t style;   /* vbi_syl_style of a valid syllable, else -1 */
+    int32_t obs;    /* model id of a valid syllable, else -1 */
     vbi_syl syl;    /* as vbi_syl_decode leaves it */
 } wentry;
 
-typedef struct {
+typedef struct wmemo {
     /* letters of the plain lines scan_plain reads: V_* of U+00C0..U+01BF and
        of U+1EA0..U+1EFF, from the syllable grammar */
     uint8_t c2[256], c3[96];
@@ -302,6 +304,12 @@ static void judge(const rstate *R, const char *s, size_t n, wentry *e)
     e->tp = (int8_t)(v && e->syl.tone ? vbi_syl_tone_pos(R->g, &e->syl, VBI_STYLE_TRADITIONAL) : -1);
     e->mp = (int8_t)(v && e->syl.tone ? vbi_syl_tone_pos(R->g, &e->syl, VBI_STYLE_MODERN) : -1);
     e->style = (int8_t)(v ? vbi_syl_style(R->g, &e->syl) : -1);
+    e->obs = -1;
+    if (v && R->lm) {
+        char key[4 * VBI_SYL_MAX + 1];
+        size_t kl = vbi_syl_key(R->g, &e->syl, key);
+        e->obs = vbi_lm_id(R->lm, key, kl);
+    }
 }
 
 /* The entry of the word at text offset off (n bytes), made on first sight;
@@ -1472,7 +1480,8 @@ static int layer_context(rstate *R)
     for (size_t i = 0; i < R->n; i++) {
         tok *x = &R->t[i];
         if (!(x->flags & T_SYL)) continue;
-        x->obs = (x->flags & T_VALID) ? key_id(R, &x->syl) : -1;
+        uint32_t id = R->wm ? R->wm->tid[i] : MEMO_NONE;
+        x->obs = !(x->flags & T_VALID) ? -1 : id != MEMO_NONE ? R->wm->e[id].obs : key_id(R, &x->syl);
         if (lm_token(x)) nlm++;
     }
     R->bcap = 1024;
@@ -2086,6 +2095,7 @@ int vbi_repair(vanban_parser *p)
     memset(&memo, 0, sizeof memo);
     /* never a NULL repl buffer: replacement pointers are repl.p + offset */
     int rc = vbi_buf_reserve(&R.repl, 64) ? VANBAN_ENOMEM : tokenize(&R, &memo);
+    R.wm = &memo;
     if (!rc) {
         layer_structure(&R, &memo);
         R.style = doc_style(&R, &memo);

@@ -1587,8 +1587,8 @@ static int layer_pairs(rstate *R)
     int32_t *fid = malloc((R->n + 1) * sizeof *fid);
     size_t tcap = 1024;
     while (tcap < R->n * 2) tcap <<= 1;
-    uint64_t *tk = calloc(tcap, sizeof *tk); /* the document's word triples */
-    if (!ix || !fid || !tk) {
+    uint64_t *tk = NULL; /* the document's word triples, made when first needed */
+    if (!ix || !fid) {
         free(ix);
         free(fid);
         free(tk);
@@ -1607,13 +1607,6 @@ static int layer_pairs(rstate *R)
         if (fid[q] >= 0) R->ucount[fid[q]]++;
         if (q && !(R->t[ix[q]].flags & T_BREAK) && fid[q - 1] >= 0 && fid[q] >= 0)
             badd(R, fid[q - 1], fid[q]);
-        if (q >= 2 && !(R->t[ix[q]].flags & T_BREAK) && !(R->t[ix[q - 1]].flags & T_BREAK) &&
-            fid[q - 2] >= 0 && fid[q - 1] >= 0 && fid[q] >= 0) {
-            uint64_t k = tkey(fid[q - 2], fid[q - 1], fid[q]);
-            size_t h = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (tcap - 1);
-            while (tk[h] && tk[h] != k) h = (h + 1) & (tcap - 1);
-            tk[h] = k;
-        }
     }
     for (size_t q = 1; q < m; q++) {
         tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];
@@ -1662,6 +1655,22 @@ static int layer_pairs(rstate *R)
                             : q + 1 < m && !(R->t[ix[q + 1]].flags & T_BREAK) && fid[q + 1] >= 0;
             int32_t f = far ? fid[side ? q - 2 : q + 1] : -1;
             bool strong = best >= PAIR_STRONG && best >= 2 * PAIR_RATIO * mine;
+            if (!strong && far && !tk) {
+                tk = calloc(tcap, sizeof *tk);
+                if (!tk) {
+                    free(ix);
+                    free(fid);
+                    return VANBAN_ENOMEM;
+                }
+                for (size_t r = 2; r < m; r++)
+                    if (!(R->t[ix[r]].flags & T_BREAK) && !(R->t[ix[r - 1]].flags & T_BREAK) &&
+                        fid[r - 2] >= 0 && fid[r - 1] >= 0 && fid[r] >= 0) {
+                        uint64_t k = tkey(fid[r - 2], fid[r - 1], fid[r]);
+                        size_t h = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (tcap - 1);
+                        while (tk[h] && tk[h] != k) h = (h + 1) & (tcap - 1);
+                        tk[h] = k;
+                    }
+            }
             if (!strong && (!far || !(side ? tget(tk, tcap, f, fa, bid) : tget(tk, tcap, bid, fb, f))))
                 continue;
         }

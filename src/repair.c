@@ -97,7 +97,7 @@ typedef struct {
     uint32_t *ucount; /* document unigram counts by model id */
     uint64_t *bkey;   /* document bigram hash: key (a+1)<<32|(b+1), 0 empty */
     uint32_t *bval;
-    size_t bcap;
+    size_t bcap, bn; /* slots (a power of two), entries: grown at half full */
     uint32_t ndoc;
     size_t gaps, joins; /* blank-line gaps; those inside a sentence */
     double margin;
@@ -973,13 +973,46 @@ static uint32_t bget(const rstate *R, int32_t a, int32_t b)
     return 0;
 }
 
-static void badd(rstate *R, int32_t a, int32_t b)
+/* Empty the document's bigram table (sized by its distinct pairs, which
+   repeated administrative text keeps few: clearing and probing stay cheap). */
+static void bclear(rstate *R)
 {
+    memset(R->bkey, 0, R->bcap * sizeof *R->bkey);
+    memset(R->bval, 0, R->bcap * sizeof *R->bval);
+    R->bn = 0;
+}
+
+static int badd(rstate *R, int32_t a, int32_t b)
+{
+    if ((R->bn + 1) * 2 > R->bcap) {
+        size_t oc = R->bcap, nc = oc * 2;
+        uint64_t *ok = R->bkey, *nk = calloc(nc, sizeof *nk);
+        uint32_t *ov = R->bval, *nv = calloc(nc, sizeof *nv);
+        if (!nk || !nv) {
+            free(nk);
+            free(nv);
+            return VANBAN_ENOMEM;
+        }
+        R->bkey = nk;
+        R->bval = nv;
+        R->bcap = nc;
+        for (size_t i = 0; i < oc; i++)
+            if (ok[i]) {
+                size_t h = bslot(R, ok[i]);
+                while (nk[h]) h = (h + 1) & (nc - 1);
+                nk[h] = ok[i];
+                nv[h] = ov[i];
+            }
+        free(ok);
+        free(ov);
+    }
     uint64_t key = (uint64_t)(uint32_t)(a + 1) << 32 | (uint32_t)(b + 1);
     size_t h = bslot(R, key);
     while (R->bkey[h] && R->bkey[h] != key) h = (h + 1) & (R->bcap - 1);
+    if (!R->bkey[h]) R->bn++;
     R->bkey[h] = key;
     R->bval[h]++;
+    return 0;
 }
 
 /* log P(b | a) at a position whose first-pass readings are (oa, ob): the
@@ -1430,11 +1463,10 @@ static bool lm_token(const tok *x)
    rare correct word the model alone would change ("vĩ đại") does not lend
    its context to the wrong reading.  Text typed without marks stays out: it would only teach
    the decoder to keep them off. */
-static void fill_cache(rstate *R, uint32_t nv)
+static int fill_cache(rstate *R, uint32_t nv)
 {
     memset(R->ucount, 0, nv * sizeof *R->ucount);
-    memset(R->bkey, 0, R->bcap * sizeof *R->bkey);
-    memset(R->bval, 0, R->bcap * sizeof *R->bval);
+    bclear(R);
     R->ndoc = 0;
     int32_t prev = VBI_LM_BOS;
     for (size_t i = 0; i < R->n; i++) {
@@ -1447,10 +1479,11 @@ static void fill_cache(rstate *R, uint32_t nv)
         if (x->p1 >= 0 && x->p1 == x->obs) {
             R->ucount[x->p1]++;
             R->ndoc++;
-            badd(R, prev, x->p1);
+            if (badd(R, prev, x->p1)) return VANBAN_ENOMEM;
         }
         prev = x->p1;
     }
+    return 0;
 }
 
 static void decode_all(rstate *R, lattice *lat)
@@ -1484,13 +1517,11 @@ static int layer_context(rstate *R)
         x->obs = !(x->flags & T_VALID) ? -1 : id != MEMO_NONE ? R->wm->e[id].obs : key_id(R, &x->syl);
         if (lm_token(x)) nlm++;
     }
-    R->bcap = 1024;
-    while (R->bcap < nlm * 2) R->bcap <<= 1;
+    R->bcap = 4096;
     R->bkey = calloc(R->bcap, sizeof *R->bkey);
     R->bval = calloc(R->bcap, sizeof *R->bval);
     if (!R->bkey || !R->bval) return VANBAN_ENOMEM;
-    /* document cache and paragraphs without marks */
-    int32_t prev = VBI_LM_BOS;
+    /* paragraphs (and documents) written without marks */
     size_t par = 0, marked = 0, total = 0, dmarked = 0, dtotal = 0;
     for (size_t i = 0; i <= R->n; i++) {
         tok *x = i < R->n ? &R->t[i] : NULL;
@@ -1502,22 +1533,10 @@ static int layer_context(rstate *R)
             marked = total = 0;
         }
         if (!x) break;
-        if (!lm_token(x)) {
-            prev = VBI_LM_BOS;
-            continue;
-        }
-        if (x->flags & T_BREAK) prev = VBI_LM_BOS;
-        if (!(x->flags & T_NUM)) {
-            total++;
-            dtotal++;
-            if (x->syl.marked) marked++, dmarked++;
-        }
-        if (x->obs >= 0) {
-            R->ucount[x->obs]++;
-            R->ndoc++;
-            badd(R, prev, x->obs);
-        }
-        prev = x->obs;
+        if (!lm_token(x) || (x->flags & T_NUM)) continue;
+        total++;
+        dtotal++;
+        if (x->syl.marked) marked++, dmarked++;
     }
     if (dtotal >= 8 && dmarked * 10 < dtotal)
         for (size_t k = 0; k < R->n; k++) R->t[k].flags |= T_STRIP;
@@ -1531,11 +1550,17 @@ static int layer_context(rstate *R)
         if (!R->memo) R->memo_cap = 0; /* slower, same result */
     }
     /* pass 1: the model alone, a lower margin; its readings fill the cache */
-    fill_cache(R, nv);
+    if (fill_cache(R, nv)) {
+        free(lat);
+        return VANBAN_ENOMEM;
+    }
     R->pass1 = true;
     decode_all(R, lat);
     R->pass1 = false;
-    fill_cache(R, nv);
+    if (fill_cache(R, nv)) {
+        free(lat);
+        return VANBAN_ENOMEM;
+    }
     if (R->memo_cap) { /* the counts changed */
         memset(R->memo, 0, R->memo_cap * sizeof *R->memo);
         R->memo_n = R->pool_n = 0;
@@ -1600,13 +1625,16 @@ static int layer_pairs(rstate *R)
             ix[m] = i;
             fid[m++] = final_id(R, &R->t[i]);
         }
-    memset(R->bkey, 0, R->bcap * sizeof *R->bkey);
-    memset(R->bval, 0, R->bcap * sizeof *R->bval);
+    bclear(R);
     memset(R->ucount, 0, vbi_lm_size(R->lm) * sizeof *R->ucount);
     for (size_t q = 0; q < m; q++) {
         if (fid[q] >= 0) R->ucount[fid[q]]++;
-        if (q && !(R->t[ix[q]].flags & T_BREAK) && fid[q - 1] >= 0 && fid[q] >= 0)
-            badd(R, fid[q - 1], fid[q]);
+        if (q && !(R->t[ix[q]].flags & T_BREAK) && fid[q - 1] >= 0 && fid[q] >= 0 &&
+            badd(R, fid[q - 1], fid[q])) {
+            free(ix);
+            free(fid);
+            return VANBAN_ENOMEM;
+        }
     }
     for (size_t q = 1; q < m; q++) {
         tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];

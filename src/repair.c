@@ -1605,6 +1605,21 @@ static bool tget(const uint64_t *tk, size_t cap, int32_t a, int32_t b, int32_t c
     return false;
 }
 
+typedef struct {
+    int32_t bid[2];   /* the best other reading of the first, the second word */
+    uint32_t best[2]; /* how often the document writes the pair with it */
+    uint8_t state;    /* 0 not worked out, 1 unknown to the model, 2 known */
+} pair_alt;
+
+/* Slot of a pair that is in the document's bigram table. */
+static size_t bfind(const rstate *R, int32_t a, int32_t b)
+{
+    uint64_t key = (uint64_t)(uint32_t)(a + 1) << 32 | (uint32_t)(b + 1);
+    size_t h = bslot(R, key);
+    while (R->bkey[h] != key) h = (h + 1) & (R->bcap - 1);
+    return h;
+}
+
 static int layer_pairs(rstate *R)
 {
     if (vbi_lm_size(R->lm) >= (1u << 21) - 1) return 0;
@@ -1613,6 +1628,7 @@ static int layer_pairs(rstate *R)
     size_t tcap = 1024;
     while (tcap < R->n * 2) tcap <<= 1;
     uint64_t *tk = NULL; /* the document's word triples, made when first needed */
+    pair_alt *alt = NULL;
     if (!ix || !fid) {
         free(ix);
         free(fid);
@@ -1636,32 +1652,53 @@ static int layer_pairs(rstate *R)
             return VANBAN_ENOMEM;
         }
     }
+    alt = calloc(R->bcap, sizeof *alt); /* by slot of the bigram table, now complete */
+    if (!alt) {
+        free(ix);
+        free(fid);
+        return VANBAN_ENOMEM;
+    }
     for (size_t q = 1; q < m; q++) {
         tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];
         int32_t fa = fid[q - 1], fb = fid[q];
         if ((b->flags & T_BREAK) || fa < 0 || fb < 0 || (a->flags & T_NUM) ||
-            (b->flags & T_NUM) || vbi_lm_bigram_count(R->lm, fa, fb))
+            (b->flags & T_NUM))
             continue;
-        uint32_t mine = bget(R, fa, fb), best = 0;
+        /* what the pair could become depends on the pair alone: worked out
+           once per distinct pair, in the slot's entry */
+        size_t h = bfind(R, fa, fb);
+        pair_alt *pa = &alt[h];
+        if (!pa->state) {
+            pa->state = vbi_lm_bigram_count(R->lm, fa, fb) ? 2 : 1;
+            for (int sd = 0; sd < 2 && pa->state == 1; sd++) {
+                pa->bid[sd] = -1;
+                pa->best[sd] = 0;
+                char sk[VBI_SYL_MAX + 1];
+                size_t sn = vbi_syl_skeleton(vbi_lm_syl(R->lm, (uint32_t)(sd ? fb : fa)), sk);
+                const uint32_t *ids;
+                size_t nc = vbi_lm_candidates(R->lm, sk, sn, &ids);
+                for (size_t k = 0; k < nc; k++) {
+                    int32_t c = (int32_t)ids[k];
+                    if (c == (sd ? fb : fa)) continue;
+                    uint32_t n = sd ? bget(R, fa, c) : bget(R, c, fb);
+                    if (n > pa->best[sd] &&
+                        vbi_lm_bigram_count(R->lm, sd ? fa : c, sd ? c : fb) >= PAIR_LM_MIN) {
+                        pa->best[sd] = n;
+                        pa->bid[sd] = c;
+                    }
+                }
+            }
+        }
+        if (pa->state != 1) continue; /* the model knows the pair */
+        uint32_t mine = R->bval[h], best = 0;
         int32_t bid = -1;
         int side = 0;
         for (int sd = 0; sd < 2; sd++) {
             tok *x = sd ? b : a;
-            if (x->flags & (T_CHANGED | T_STRIP)) continue;
-            char sk[VBI_SYL_MAX + 1];
-            size_t sn = vbi_syl_skeleton(&x->syl, sk);
-            const uint32_t *ids;
-            size_t nc = vbi_lm_candidates(R->lm, sk, sn, &ids);
-            for (size_t k = 0; k < nc; k++) {
-                int32_t c = (int32_t)ids[k];
-                if (c == (sd ? fb : fa)) continue;
-                uint32_t n = sd ? bget(R, fa, c) : bget(R, c, fb);
-                if (n > best && vbi_lm_bigram_count(R->lm, sd ? fa : c, sd ? c : fb) >= PAIR_LM_MIN) {
-                    best = n;
-                    bid = c;
-                    side = sd;
-                }
-            }
+            if ((x->flags & (T_CHANGED | T_STRIP)) || pa->bid[sd] < 0 || pa->best[sd] <= best) continue;
+            best = pa->best[sd];
+            bid = pa->bid[sd];
+            side = sd;
         }
         if (bid < 0 || best < PAIR_MIN || best < PAIR_RATIO * mine) continue;
         tok *x = side ? b : a;
@@ -1688,6 +1725,7 @@ static int layer_pairs(rstate *R)
                 if (!tk) {
                     free(ix);
                     free(fid);
+                    free(alt);
                     return VANBAN_ENOMEM;
                 }
                 for (size_t r = 2; r < m; r++)
@@ -1711,6 +1749,7 @@ static int layer_pairs(rstate *R)
     free(ix);
     free(fid);
     free(tk);
+    free(alt);
     return 0;
 }
 

@@ -149,7 +149,7 @@ int vanban_parser_feed(vanban_parser *p, const void *buf, size_t len)
 static int read_lines(vanban_parser *p, const unsigned char *s, size_t len)
 {
     size_t i = 0;
-    p->no_cr = !memchr(s, '\r', len); /* then no line needs its CRs looked for */
+    p->no_cr = !len || !memchr(s, '\r', len); /* then no line needs its CRs looked for */
     while (i < len) {
         const unsigned char *nl = memchr(s + i, '\n', len - i);
         size_t e = nl ? (size_t)(nl - s) : len;

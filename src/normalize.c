@@ -433,9 +433,23 @@ static bool needs_nfc_single(int32_t c)
            c == 0x2126 || c == 0x212A || c == 0x212B;
 }
 
+/* The NFC of clusters of up to three code points (a letter and its marks,
+   as decomposed Vietnamese writes them), kept per parser: utf8proc is asked
+   once per distinct cluster. */
+#define NFC_SLOTS 1024
+struct vbi_nfc_cache {
+    struct {
+        int32_t in[3], out[3];
+        int8_t nin, nout; /* nin 0: empty; nout: utf8proc's result (<= 0: keep) */
+    } e[NFC_SLOTS];
+};
+
+void vbi_nfc_cache_free(struct vbi_nfc_cache *c) { free(c); }
+
 /* NFC of cp[0, n) in place, cluster by cluster, keeping byte ranges. */
 static int nfc(vanban_parser *p, size_t *np, size_t *changed)
 {
+    if (!p->nfcc && !(p->nfcc = calloc(1, sizeof *p->nfcc))) return VANBAN_ENOMEM;
     size_t n = *np, o = 0;
     vbi_buf u8 = {0};
     int32_t *dec = NULL;
@@ -452,9 +466,6 @@ static int nfc(vanban_parser *p, size_t *np, size_t *changed)
             i = j;
             continue;
         }
-        u8.len = 0;
-        if (vbi_buf_reserve(&u8, (j - i) * 4)) { rc = VANBAN_ENOMEM; break; }
-        for (size_t k = i; k < j; k++) u8.len += enc(p->cp[k], u8.p + u8.len);
         size_t want = (j - i) * 4 + 8;
         if (want > deccap) {
             int32_t *d = realloc(dec, want * sizeof *d);
@@ -462,12 +473,35 @@ static int nfc(vanban_parser *p, size_t *np, size_t *changed)
             dec = d;
             deccap = want;
         }
+        utf8proc_ssize_t dn;
+        size_t slot = NFC_SLOTS;
+        if (j - i <= 3) { /* in the cache? */
+            uint32_t h = (uint32_t)p->cp[i] * 0x9E3779B1u;
+            for (size_t k = i + 1; k < j; k++) h = (h ^ (uint32_t)p->cp[k]) * 0x85EBCA77u;
+            slot = (h >> 16) & (NFC_SLOTS - 1);
+            bool hit = p->nfcc->e[slot].nin == (int8_t)(j - i);
+            for (size_t k = i; hit && k < j; k++) hit = p->nfcc->e[slot].in[k - i] == p->cp[k];
+            if (hit) {
+                dn = p->nfcc->e[slot].nout;
+                for (utf8proc_ssize_t k = 0; k < dn; k++) dec[k] = p->nfcc->e[slot].out[k];
+                goto composed;
+            }
+        }
+        u8.len = 0;
+        if (vbi_buf_reserve(&u8, (j - i) * 4)) { rc = VANBAN_ENOMEM; break; }
+        for (size_t k = i; k < j; k++) u8.len += enc(p->cp[k], u8.p + u8.len);
         utf8proc_option_t opts = UTF8PROC_STABLE | UTF8PROC_COMPOSE;
-        utf8proc_ssize_t dn = utf8proc_decompose((const utf8proc_uint8_t *)u8.p,
-                                                 (utf8proc_ssize_t)u8.len, dec,
-                                                 (utf8proc_ssize_t)deccap, opts);
+        dn = utf8proc_decompose((const utf8proc_uint8_t *)u8.p, (utf8proc_ssize_t)u8.len, dec,
+                                (utf8proc_ssize_t)deccap, opts);
         if (dn > 0 && (size_t)dn <= deccap)
             dn = utf8proc_normalize_utf32(dec, dn, opts);
+        if (slot < NFC_SLOTS && dn <= 3) { /* keep it (a result of more is kept as is) */
+            p->nfcc->e[slot].nin = (int8_t)(j - i);
+            for (size_t k = i; k < j; k++) p->nfcc->e[slot].in[k - i] = p->cp[k];
+            p->nfcc->e[slot].nout = (int8_t)(dn < 0 ? -1 : dn);
+            for (utf8proc_ssize_t k = 0; k < dn; k++) p->nfcc->e[slot].out[k] = dec[k];
+        }
+    composed:;
         uint32_t s = p->cs[i], e = p->ce[j - 1];
         if (dn <= 0 || (size_t)dn > j - i) { /* keep as is */
             for (size_t k = i; k < j; k++, o++) {
@@ -597,6 +631,14 @@ static int line_listy(const unsigned char *s, size_t n)
 #if defined(__SSE2__) && defined(__GNUC__) && !defined(VBI_NO_SIMD)
 #include <immintrin.h>
 
+/* 64 bytes 0xFF then 64 bytes 0: a load at 64 - r keeps r bytes. */
+static const unsigned char plain_keep[128] = {
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+};
+
 static inline uint64_t sum64_128(__m128i v)
 {
     uint64_t a[2];
@@ -683,13 +725,14 @@ __attribute__((target("avx2"))) static inline uint64_t sum64_256(__m256i v)
 #undef PS_SUM64
 #endif
 
+/* The line s[0, n) (in p->input: the bytes after it may be read too). */
 static int plain_scan(const vanban_parser *p, const unsigned char *s, size_t n, pstat *st)
 {
+    size_t readable = p->input.cap - (size_t)(s - (const unsigned char *)p->input.p);
 #ifdef VBI_HAVE_AVX2
-    if (p->avx2) return plain_scan_avx2(s, n, st);
+    if (p->avx2) return plain_scan_avx2(s, n, readable, st);
 #endif
-    (void)p;
-    return plain_scan_sse2(s, n, st);
+    return plain_scan_sse2(s, n, readable, st);
 }
 #else
 /* plain_bad[b] bit k: b may not follow after-class k: 1 C3 (not Ð ð: C3 90,

@@ -113,6 +113,7 @@ void vanban_parser_free(vanban_parser *p)
     free(p->cp2);
     free(p->cs2);
     free(p->ce2);
+    vbi_nfc_cache_free(p->nfcc);
     free(p);
 }
 

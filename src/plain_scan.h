@@ -11,7 +11,7 @@
  * Vietnamese text changes between one- and multi-byte characters too often
  * for branches to guess.  Masks have bit j for byte j of the block.
  */
-PS_ATTR static int PS_NAME(const unsigned char *s, size_t n, pstat *st)
+PS_ATTR static int PS_NAME(const unsigned char *s, size_t n, size_t readable, pstat *st)
 {
     const uint64_t full = ((uint64_t)1 << PS_B) - 1;
     memset(st, 0, sizeof *st);
@@ -26,7 +26,10 @@ PS_ATTR static int PS_NAME(const unsigned char *s, size_t n, pstat *st)
         PS_V x;
         if (n - k >= PS_B) {
             x = PS_LOAD(s + k);
-        } else { /* '!' is nothing the tests below look for */
+        } else if (k + PS_B <= readable) { /* the end of the line: past it '!', */
+            PS_V keep = PS_LOAD(plain_keep + 64 - (n - k));  /* which the tests */
+            x = PS_OR(PS_AND(PS_LOAD(s + k), keep), PS_ANDNOT(keep, PS_SET1('!'))); /* ignore */
+        } else {
             memset(tmp, '!', sizeof tmp);
             memcpy(tmp, s + k, n - k);
             x = PS_LOAD(tmp);

@@ -292,6 +292,7 @@ struct vanban_parser {
     bool enc_decomposed;  /* tones came as combining marks: no "nfc" warning */
     bool no_cr;           /* the text holds no CR (read_lines) */
     bool avx2;            /* the processor has AVX2 (normalize.c's line check) */
+    struct vbi_nfc_cache *nfcc; /* NFC of small clusters (normalize.c) */
 
     /* results under construction (owned by res until handed out) */
     vanban_result *res;
@@ -300,6 +301,7 @@ struct vanban_parser {
 
 /* normalize.c */
 int vbi_normalize_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t ostart);
+void vbi_nfc_cache_free(struct vbi_nfc_cache *c);
 /* The map entries (p->ms[k], p->me[k]) of text byte k of a VBI_L_NOMAP line,
    made again from its input; 0, or nonzero when out of memory. */
 int vbi_line_map(const vanban_parser *p, const vbi_line *l, size_t k, uint32_t *ms,

@@ -197,6 +197,7 @@ typedef struct wmemo {
     /* chunks of plain lines (scan_plain): the words of a chunk that can
        change, judged once per distinct chunk */
     struct chunk *c; /* open addressing, at most half full; len 0: empty */
+    struct chunk_more *cm; /* by slot */
     size_t cn, ccap;
     struct cword *cw;
     size_t cwn, cwcap;
@@ -209,12 +210,19 @@ typedef struct cword {
     uint32_t wid;    /* its word memo entry */
 } cword;
 
-typedef struct chunk {
-    uint64_t k0, k1;  /* chunk_key of the bytes */
+typedef struct chunk { /* 16 bytes, so that the table the scan looks at stays small */
+    uint64_t k0;      /* chunk_key of the bytes (the first 8 of a longer chunk) */
     uint32_t first;   /* its words: cw[first, first + count) */
-    uint16_t len, count;
-    uint32_t off;     /* the bytes in p->text (a chunk of more than 16 bytes) */
+    uint16_t count;
+    uint8_t len;      /* bytes; 0: an empty slot */
+    uint8_t pad;
 } chunk;
+
+/* What a chunk of more than 8 bytes needs besides (slot by slot). */
+typedef struct chunk_more {
+    uint64_t k1;  /* chunk_key: the last 8 bytes */
+    uint32_t off; /* the bytes in p->text (compared whole when more than 16) */
+} chunk_more;
 
 static void memo_free(wmemo *m)
 {
@@ -222,6 +230,7 @@ static void memo_free(wmemo *m)
     free(m->slot);
     free(m->tid);
     free(m->c);
+    free(m->cm);
     free(m->cw);
 }
 
@@ -610,18 +619,27 @@ static inline size_t chunk_slot(uint64_t k0, uint64_t k1, size_t n, size_t cap)
 
 static int chunk_grow(wmemo *m)
 {
-    size_t cap = m->ccap ? m->ccap * 2 : 8192;
+    size_t cap = m->ccap ? m->ccap * 2 : 4096;
     chunk *c = calloc(cap, sizeof *c);
-    if (!c) return VANBAN_ENOMEM;
+    chunk_more *cm = malloc(cap * sizeof *cm);
+    if (!c || !cm) {
+        free(c);
+        free(cm);
+        return VANBAN_ENOMEM;
+    }
     for (size_t q = 0; q < m->ccap; q++) {
         const chunk *o = &m->c[q];
         if (!o->len) continue;
-        size_t k = chunk_slot(o->k0, o->k1, o->len, cap);
+        uint64_t k1 = o->len > 8 ? m->cm[q].k1 : 0;
+        size_t k = chunk_slot(o->k0, k1, o->len, cap);
         while (c[k].len) k = (k + 1) & (cap - 1);
         c[k] = *o;
+        cm[k] = m->cm[q];
     }
     free(m->c);
+    free(m->cm);
     m->c = c;
+    m->cm = cm;
     m->ccap = cap;
     return 0;
 }
@@ -643,8 +661,9 @@ static inline int chunk_get(const rstate *R, wmemo *m, uint32_t off, size_t n,
     for (;; k = (k + 1) & (m->ccap - 1)) {
         chunk *c = &m->c[k];
         if (!c->len) break;
-        if (c->k0 == k0 && c->k1 == k1 && c->len == n &&
-            (n <= 16 || !memcmp(R->p->text.p + c->off, s, n))) {
+        if (c->k0 == k0 && c->len == n &&
+            (n <= 8 || (m->cm[k].k1 == k1 &&
+                        (n <= 16 || !memcmp(R->p->text.p + m->cm[k].off, s, n))))) {
             *first = c->first;
             *count = c->count;
             return 0;
@@ -655,11 +674,11 @@ static inline int chunk_get(const rstate *R, wmemo *m, uint32_t off, size_t n,
     if (chunk_words(R, m, off, n, &cnt)) return VANBAN_ENOMEM;
     chunk *c = &m->c[k];
     c->k0 = k0;
-    c->k1 = k1;
-    c->off = off;
-    c->len = (uint16_t)n;
+    c->len = (uint8_t)n;
     c->first = f;
     c->count = cnt;
+    m->cm[k].k1 = k1;
+    m->cm[k].off = off;
     m->cn++;
     *first = f;
     *count = cnt;
@@ -677,20 +696,36 @@ static inline size_t ctz32(uint32_t x)
 #endif
 }
 
+static inline size_t clz32(uint32_t x)
+{
+#if defined(__GNUC__)
+    return (size_t)__builtin_clz(x);
+#else
+    size_t k = 0;
+    for (; !(x & 0x80000000u); x <<= 1) k++;
+    return k;
+#endif
+}
+
 /* Bit k: s[b + k] is a space, for b + k < n (k < 16); *toned: bit k when
-   s[b + k] may start a toned vowel (C3, C4, C5, E1). */
-static inline uint32_t space_bits(const unsigned char *s, size_t b, size_t n, uint32_t *toned)
+   s[b + k] may start a toned vowel (C3, C4, C5, E1).  readable: bytes that
+   may be read from s (the buffer goes on after the line): 16 at a time
+   even at the end of a line, the bits past n cleared. */
+static inline uint32_t space_bits(const unsigned char *s, size_t b, size_t n, size_t readable,
+                                  uint32_t *toned)
 {
 #if defined(__SSE2__) && defined(__GNUC__) && !defined(VBI_NO_SIMD)
-    if (n - b >= 16) {
+    if (b + 16 <= readable) {
         __m128i x = _mm_loadu_si128((const __m128i *)(s + b));
         __m128i t = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xE1)),
                                  _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)0xC2)),
                                                _mm_cmplt_epi8(x, _mm_set1_epi8((char)0xC6))));
-        *toned = (uint32_t)_mm_movemask_epi8(t);
-        return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
+        uint32_t keep = n - b >= 16 ? 0xFFFF : (1u << (n - b)) - 1;
+        *toned = (uint32_t)_mm_movemask_epi8(t) & keep;
+        return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' '))) & keep;
     }
 #endif
+    (void)readable;
     uint32_t bits = 0, tb = 0;
     for (size_t k = 0; k < 16 && b + k < n; k++) {
         bits |= (uint32_t)(s[b + k] == ' ') << k;
@@ -732,28 +767,34 @@ static int scan_plain(rstate *R, wmemo *m, size_t li)
 {
     const vbi_line *l = &R->p->lines[li];
     const unsigned char *s = (const unsigned char *)R->p->text.p + l->off;
-    size_t n = l->len, a = 0; /* the chunk starts at a */
-    bool toned = false;       /* it has a byte a toned vowel starts with */
+    size_t n = l->len, last_sp = SIZE_MAX; /* the last space before the block */
+    size_t readable = R->p->text.cap - l->off;
+    uint32_t carry = 0; /* the chunk that goes on into the block has a toned byte */
     for (size_t blk = 0; blk <= n; blk += 16) {
-        uint32_t tb, bits = space_bits(s, blk, n, &tb); /* spaces, toned starts */
-        if (blk + 16 > n) bits |= 1u << (n - blk);      /* the end ends the last chunk */
-        for (; bits; bits &= bits - 1) {
-            size_t z = ctz32(bits), e = blk + z;
-            toned |= (tb & ((1u << z) - 1)) != 0;
-            tb &= ~((2u << z) - 1);
-            if (e > a && toned) { /* the chunk [a, e): none can change without */
-                uint32_t first;
-                uint16_t count;
-                if (chunk_get(R, m, (uint32_t)(l->off + a), e - a, &first, &count))
-                    return VANBAN_ENOMEM;
-                for (uint16_t q = 0; q < count; q++)
-                    if (push_word(R, m, li, a, &m->cw[first + q])) return VANBAN_ENOMEM;
-                if (e - a > CHUNK_MAXLEN) m->cwn = first; /* a chunk not kept */
-            }
-            a = e + 1;
-            toned = false;
+        uint32_t tb, sp = space_bits(s, blk, n, readable, &tb); /* spaces, toned starts */
+        uint32_t in = 0xFFFF;                           /* bytes of the line */
+        if (blk + 16 > n) {                             /* the end ends the last chunk */
+            in = (1u << (n - blk)) - 1;
+            sp = (sp & in) | 1u << (n - blk);
         }
-        toned |= tb != 0;
+        /* the spaces that end a chunk with a toned byte: adding a toned bit
+           to the run of non-space bits it lies in carries into the space
+           after the run (carry: from the block before) */
+        uint32_t z = ~sp & in, sum = z + tb + carry, ends = sum & sp & 0xFFFF;
+        carry = sum >> 16 & 1;
+        for (; ends; ends &= ends - 1) {
+            size_t e = blk + ctz32(ends), a;
+            uint32_t before = sp & (((uint32_t)1 << (e - blk)) - 1);
+            a = before ? blk + 32 - clz32(before) : last_sp + 1; /* after the space before */
+            uint32_t first;
+            uint16_t count;
+            if (chunk_get(R, m, (uint32_t)(l->off + a), e - a, &first, &count))
+                return VANBAN_ENOMEM;
+            for (uint16_t q = 0; q < count; q++)
+                if (push_word(R, m, li, a, &m->cw[first + q])) return VANBAN_ENOMEM;
+            if (e - a > CHUNK_MAXLEN) m->cwn = first; /* a chunk not kept */
+        }
+        if (sp & 0xFFFF) last_sp = blk + 31 - clz32(sp & 0xFFFF);
     }
     return 0;
 }
@@ -1865,6 +1906,31 @@ static int cmp_corr(const void *a, const void *b)
     return x->span.s < y->span.s ? -1 : x->span.s > y->span.s;
 }
 
+/* Are c[a, b) in order (cmp_corr)? */
+static bool sorted_from(const vbi_correction *c, size_t a, size_t b)
+{
+    for (size_t k = a + 1; k < b; k++)
+        if (c[k - 1].span.s > c[k].span.s) return false;
+    return true;
+}
+
+/* Put c[0, n) in order when c[0, m) and c[m, n) are (a stable merge, as the
+   sort would give): a copy of the second part is merged from the back.
+   Returns nonzero when they are not in order, or out of memory: then sort. */
+static int merge_sorted(vbi_correction *c, size_t m, size_t n)
+{
+    if (!sorted_from(c, 0, m) || !sorted_from(c, m, n)) return 1;
+    if (m == 0 || m == n || c[m - 1].span.s <= c[m].span.s) return 0; /* in order already */
+    vbi_correction *b = malloc((n - m) * sizeof *b);
+    if (!b) return 1;
+    memcpy(b, c + m, (n - m) * sizeof *b);
+    size_t i = m, j = n - m, o = n;
+    while (j > 0) /* from the back: the later of equal ones is the second part's */
+        c[--o] = i > 0 && c[i - 1].span.s > b[j - 1].span.s ? c[--i] : b[--j];
+    free(b);
+    return 0;
+}
+
 /* Make room for add more bytes in the new text and its maps. */
 static int grow_out(vbi_buf *nt, uint32_t **ms, uint32_t **me, size_t *mcap, size_t add)
 {
@@ -1961,7 +2027,8 @@ static int rebuild(rstate *R)
        needs the corrections alone */
     bool build = !(p->opt.flags & VANBAN_OPT_TEXT_ONLY);
     /* existing corrections (unicode, case from normalize.c), sorted */
-    if (res->ncorrections) qsort(res->corrections, res->ncorrections, sizeof *res->corrections, cmp_corr);
+    if (!sorted_from(res->corrections, 0, res->ncorrections))
+        qsort(res->corrections, res->ncorrections, sizeof *res->corrections, cmp_corr);
     size_t nold = res->ncorrections;
     bool *drop = calloc(nold + 1, sizeof *drop);
     vbi_buf nt = {0};
@@ -1979,6 +2046,10 @@ static int rebuild(rstate *R)
     }
     size_t ti = 0, oc = 0;
     for (size_t li = 0; li < p->nlines; li++) {
+        if (!build) { /* only the lines with words matter: on to the next word's */
+            if (ti >= R->n) break;
+            li = R->t[ti].line;
+        }
         vbi_line *l = &p->lines[li];
         size_t a = l->off, e = (size_t)l->off + l->len;
         size_t start = nt.len;
@@ -2108,10 +2179,10 @@ static int rebuild(rstate *R)
     }
     /* corrections: keep the old ones not folded into a word, add ours, sort */
     {
-        size_t o = 0;
+        size_t o = 0, kept;
         for (size_t k = 0; k < nold; k++)
             if (!drop[k]) res->corrections[o++] = res->corrections[k];
-        res->ncorrections = o;
+        res->ncorrections = kept = o;
         for (size_t k = 0; k < npend; k++) {
             pending *pd = &pend[k];
             size_t flen;
@@ -2132,7 +2203,7 @@ static int rebuild(rstate *R)
             free(nf);
             if (rc) goto out;
         }
-        if (res->ncorrections)
+        if (merge_sorted(res->corrections, kept, res->ncorrections))
             qsort(res->corrections, res->ncorrections, sizeof *res->corrections, cmp_corr);
     }
     if (build) {

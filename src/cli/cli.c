@@ -13,7 +13,7 @@
 int obuf_write(const char *buf, size_t len, void *ud)
 {
     obuf *o = ud;
-    if (len == 0) return 0; /* memcpy into a buffer not yet allocated is undefined */
+    if (!len) return 0; /* (and no memcpy to a buffer not yet allocated) */
     if (o->cap - o->len < len) {
         size_t cap = o->cap ? o->cap : 65536;
         while (cap - o->len < len) cap *= 2;

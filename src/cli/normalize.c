@@ -34,11 +34,39 @@
 #define DEFAULT_WINDOW ((size_t)8 << 20)
 #define MIN_WINDOW ((size_t)4096)
 
-static int put(cli_out *o, const char *s, size_t n) { return cli_out_write(s, n, o); }
-static int puts0(cli_out *o, const char *s) { return put(o, s, strlen(s)); }
+/* Output through a buffer of our own: vanban_result_write_text writes a
+   piece per correction, and a stdio call per piece costs more than the
+   piece. */
+typedef struct {
+    cli_out *o;
+    size_t len;
+    char buf[1 << 16];
+} wbuf;
+
+static int wflush(wbuf *w)
+{
+    int rc = w->len ? cli_out_write(w->buf, w->len, w->o) : 0;
+    w->len = 0;
+    return rc;
+}
+
+static int wwrite(const char *s, size_t n, void *ud) /* a vanban_write_fn */
+{
+    wbuf *w = ud;
+    if (n > sizeof w->buf - w->len) {
+        if (wflush(w)) return -1;
+        if (n >= sizeof w->buf) return cli_out_write(s, n, w->o);
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    return 0;
+}
+
+static int put(wbuf *o, const char *s, size_t n) { return wwrite(s, n, o); }
+static int puts0(wbuf *o, const char *s) { return put(o, s, strlen(s)); }
 static int bput(obuf *o, const char *s, size_t n) { return obuf_write(s, n, o); }
 
-static int json_str(cli_out *o, const char *s)
+static int json_str(wbuf *o, const char *s)
 {
     int rc = put(o, "\"", 1);
     while (*s && !rc) {
@@ -64,7 +92,7 @@ static int json_str(cli_out *o, const char *s)
 }
 
 /* The corrections of one window; *count counts them over all windows. */
-static int write_log(const vanban_result *r, unsigned long long base, size_t *count, cli_out *o)
+static int write_log(const vanban_result *r, unsigned long long base, size_t *count, wbuf *o)
 {
     size_t n = vanban_result_correction_count(r);
     int rc = 0;
@@ -99,7 +127,7 @@ static size_t text_off(const vanban_result *r, size_t o)
 
 /* The changed lines of one window: its text as read (UTF-8) is the result's
    input; line numbers count from first_line, the number of its first line. */
-static int write_diff(const vanban_result *r, unsigned long long first_line, cli_out *o)
+static int write_diff(const vanban_result *r, unsigned long long first_line, wbuf *o)
 {
     const char *in = r->input ? r->input : "";
     size_t inlen = r->input_len;
@@ -416,7 +444,16 @@ int cmd_normalize(int argc, char **argv)
         if (rd.fd) close(rd.fd);
         return 2;
     }
-    setvbuf((FILE *)out.f, NULL, _IOFBF, (size_t)1 << 20);
+    wbuf *wb = malloc(sizeof *wb);
+    if (!wb) {
+        fprintf(stderr, "vanban: out of memory\n");
+        cli_out_close(&out, 0);
+        vanban_model_free(model);
+        if (rd.fd) close(rd.fd);
+        return 2;
+    }
+    wb->o = &out;
+    wb->len = 0;
     vanban_options wopt = c.opt;
     unsigned long long base = 0, line = 1, seed = c.fm.seed ? c.fm.seed : 88172645463325252ULL;
     size_t logged = 0;
@@ -485,10 +522,10 @@ int cmd_normalize(int argc, char **argv)
             const char *enc = forceable(r->encoding);
             if (enc) wopt.encoding = enc;
         }
-        int w2 = first && mode == 2 ? puts0(&out, "[") : 0; /* nothing before a usable window */
-        if (!w2 && mode == 0) w2 = vanban_result_write_text(r, cli_out_write, &out);
-        else if (!w2 && mode == 2) w2 = write_log(r, base, &logged, &out);
-        else if (!w2) w2 = write_diff(r, line, &out);
+        int w2 = first && mode == 2 ? puts0(wb, "[") : 0; /* nothing before a usable window */
+        if (!w2 && mode == 0) w2 = vanban_result_write_text(r, wwrite, wb);
+        else if (!w2 && mode == 2) w2 = write_log(r, base, &logged, wb);
+        else if (!w2) w2 = write_diff(r, line, wb);
         if (mode == 1) line += count_lines(r);
         vanban_result_free(r);
         vanban_parser_free(p);
@@ -502,7 +539,9 @@ int cmd_normalize(int argc, char **argv)
         rd.len -= cut;
         if (rd.eof && rd.len == 0) break;
     }
-    if (!ret && mode == 2 && puts0(&out, logged ? "\n]\n" : "]\n")) ret = 2;
+    if (!ret && mode == 2 && puts0(wb, logged ? "\n]\n" : "]\n")) ret = 2;
+    if (wflush(wb) && !ret) ret = 2; /* reported by cli_out_close */
+    free(wb);
     if (rd.fd) close(rd.fd);
     free(rd.p);
     vanban_model_free(model);

@@ -9,6 +9,14 @@
     do {                                                                                       \
         if ((x)) goto nomem;                                                                   \
     } while (0)
+/* Hand v over to o (jansson takes it even on failure); v is then NULL, so
+   an error path frees only what nothing owns. */
+#define ATTACH(o, key, v)                                                                      \
+    do {                                                                                       \
+        json_t *v_ = (v);                                                                      \
+        (v) = NULL;                                                                            \
+        if (json_object_set_new((o), (key), v_)) goto nomem;                                   \
+    } while (0)
 
 static json_t *jstr(const char *s) { return s ? json_string(s) : json_null(); }
 
@@ -171,7 +179,7 @@ static json_t *doc_obj(const vanban_result *r, const vbi_doc *D)
         TRY(json_object_set_new(x, "name", jstr(D->issuer.s)));
         TRY(json_object_set_new(x, "parent", jstr(D->issuer_parent.s)));
         TRY(json_object_set_new(x, "inferred", json_boolean(D->issuer_inferred)));
-        TRY(json_object_set_new(o, "issuer", x));
+        ATTACH(o, "issuer", x);
     } else {
         TRY(json_object_set_new(o, "issuer", json_null()));
     }
@@ -183,7 +191,7 @@ static json_t *doc_obj(const vanban_result *r, const vbi_doc *D)
         TRY(json_object_set_new(x, "year", jstr(D->num_year)));
         TRY(json_object_set_new(x, "type_code", jstr(D->num_type)));
         TRY(json_object_set_new(x, "issuer_code", jstr(D->num_issuer)));
-        TRY(json_object_set_new(o, "number", x));
+        ATTACH(o, "number", x);
     } else {
         TRY(json_object_set_new(o, "number", json_null()));
     }
@@ -193,7 +201,7 @@ static json_t *doc_obj(const vanban_result *r, const vbi_doc *D)
         TRY(json_object_set_new(x, "name", json_string(D->type->name)));
         TRY(json_object_set_new(x, "code", jstr(D->type_code)));
         TRY(json_object_set_new(x, "inferred", json_boolean(D->type_inferred)));
-        TRY(json_object_set_new(o, "type", x));
+        ATTACH(o, "type", x);
     } else {
         TRY(json_object_set_new(o, "type", json_null()));
     }
@@ -206,27 +214,27 @@ static json_t *doc_obj(const vanban_result *r, const vbi_doc *D)
         TRY(json_object_set_new(x, "receiver", jstr(D->stamp_receiver.s)));
         TRY(json_object_set_new(x, "number", jstr(D->stamp_number)));
         TRY(json_object_set_new(x, "date", D->stamp_date[0] ? json_string(D->stamp_date) : json_null()));
-        TRY(json_object_set_new(o, "received_stamp", x));
+        ATTACH(o, "received_stamp", x);
     } else {
         TRY(json_object_set_new(o, "received_stamp", json_null()));
     }
     json_t *aspans = NULL, *rspans = NULL;
     x = str_list(D->addressees, D->naddressees, &aspans);
     if (!x) goto nomem;
-    TRY(json_object_set_new(o, "addressees", x));
+    ATTACH(o, "addressees", x);
     TRY(json_object_set_new(spans, "addressees", aspans));
     x = sections(D);
     if (!x) goto nomem;
-    TRY(json_object_set_new(o, "sections", x));
+    ATTACH(o, "sections", x);
     x = references(D);
     if (!x) goto nomem;
-    TRY(json_object_set_new(o, "references", x));
+    ATTACH(o, "references", x);
     x = tasks(D);
     if (!x) goto nomem;
-    TRY(json_object_set_new(o, "tasks", x));
+    ATTACH(o, "tasks", x);
     x = str_list(D->recipients, D->nrecipients, &rspans);
     if (!x) goto nomem;
-    TRY(json_object_set_new(o, "recipients", x));
+    ATTACH(o, "recipients", x);
     TRY(json_object_set_new(spans, "recipients", rspans));
     if (D->has_signature) {
         x = json_object();
@@ -235,7 +243,7 @@ static json_t *doc_obj(const vanban_result *r, const vbi_doc *D)
         TRY(json_object_set_new(x, "authority", jstr(D->sig_authority.s)));
         TRY(json_object_set_new(x, "title", jstr(D->sig_title.s)));
         TRY(json_object_set_new(x, "name", jstr(D->sig_name.s)));
-        TRY(json_object_set_new(o, "signature", x));
+        ATTACH(o, "signature", x);
     } else {
         TRY(json_object_set_new(o, "signature", json_null()));
     }
@@ -266,9 +274,11 @@ static json_t *doc_obj(const vanban_result *r, const vbi_doc *D)
     TRY(json_object_set_new(spans, "subject", jspan(D->subject.span)));
     TRY(json_object_set_new(spans, "received_stamp", jspan(D->stamp_span)));
     TRY(json_object_set_new(spans, "signature", jspan(D->sig_span)));
-    TRY(json_object_set_new(o, "spans", spans));
+    ATTACH(o, "spans", spans);
     return o;
 nomem:
+    json_decref(x);
+    json_decref(spans);
     json_decref(o);
     return NULL;
 }

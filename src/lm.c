@@ -14,6 +14,8 @@
 typedef struct {
     uint32_t str, count;
     float lp, bow;
+    uint32_t title; /* times written with a capital inside a sentence */
+    uint32_t flags; /* 1: doubles as a reduplicative ("từ từ") */
 } lm_vocab;
 
 typedef struct {
@@ -80,13 +82,13 @@ int vbi_lm_open(vbi_lm **out, const vbi_sylgram *g, const void *data, size_t len
 {
     *out = NULL;
     const unsigned char *d = data;
-    if (len < 32 || memcmp(d, "VBLM", 4) || rd32(d + 4) != 1 || ((uintptr_t)d & 3)) {
-        snprintf(msg, msglen, "lm.bin: not a vanban model image (version 1)");
+    if (len < 32 || memcmp(d, "VBLM", 4) || rd32(d + 4) != 2 || ((uintptr_t)d & 3)) {
+        snprintf(msg, msglen, "lm.bin: not a vanban model image (version 2)");
         return VANBAN_EGRAMMAR;
     }
     uint32_t nv = rd32(d + 8), bits = rd32(d + 12), sl = rd32(d + 16);
     if (nv == 0 || bits < 4 || bits > 30 ||
-        (uint64_t)32 + (uint64_t)nv * 16 + sl + ((uint64_t)16 << bits) > len) {
+        (uint64_t)32 + (uint64_t)nv * 24 + sl + ((uint64_t)16 << bits) > len) {
         snprintf(msg, msglen, "lm.bin: truncated or corrupt");
         return VANBAN_EGRAMMAR;
     }
@@ -96,9 +98,9 @@ int vbi_lm_open(vbi_lm **out, const vbi_sylgram *g, const void *data, size_t len
     lm->bits = bits;
     memcpy(&lm->unk, d + 20, 4);
     lm->v = (const lm_vocab *)(const void *)(d + 32);
-    lm->strings = (const char *)(d + 32 + (size_t)nv * 16);
+    lm->strings = (const char *)(d + 32 + (size_t)nv * 24);
     lm->strings_len = sl;
-    lm->slots = (const lm_slot *)(const void *)(d + 32 + (size_t)nv * 16 + sl);
+    lm->slots = (const lm_slot *)(const void *)(d + 32 + (size_t)nv * 24 + sl);
     for (uint32_t i = 0; i < nv; i++)
         if (lm->v[i].str >= sl || !memchr(lm->strings + lm->v[i].str, 0, sl - lm->v[i].str)) {
             snprintf(msg, msglen, "lm.bin: bad string offset");
@@ -233,3 +235,7 @@ uint32_t vbi_lm_bigram_count(const vbi_lm *lm, int32_t a, int32_t b)
 }
 
 uint32_t vbi_lm_count(const vbi_lm *lm, int32_t a) { return a < 0 ? 0 : lm->v[a].count; }
+
+uint32_t vbi_lm_title(const vbi_lm *lm, int32_t a) { return a < 0 ? 0 : lm->v[a].title; }
+
+bool vbi_lm_redup(const vbi_lm *lm, int32_t a) { return a >= 0 && (lm->v[a].flags & 1); }

@@ -45,6 +45,39 @@ int vbi_add_warning(vanban_parser *p, const char *code, uint64_t offset, const c
     return 0;
 }
 
+/* A copy of s[0..n) in the arena with each byte that is not UTF-8 written
+   as U+FFFD: a correction's "from" is the input's own bytes, which may be
+   damaged (JSON and the C API promise UTF-8 strings). */
+static char *dup_utf8(vbi_arena *a, const char *s, size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n;) {
+        utf8proc_int32_t c;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &c);
+        if (k <= 0) bad++, k = 1;
+        i += (size_t)k;
+    }
+    if (!bad) return vbi_arena_strndup(a, s, n);
+    char *o = vbi_arena_alloc(a, n + 2 * bad + 1);
+    if (!o) return NULL;
+    size_t w = 0;
+    for (size_t i = 0; i < n;) {
+        utf8proc_int32_t c;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &c);
+        if (k <= 0) {
+            memcpy(o + w, "\xEF\xBF\xBD", 3);
+            w += 3;
+            i++;
+        } else {
+            memcpy(o + w, s + i, (size_t)k);
+            w += (size_t)k;
+            i += (size_t)k;
+        }
+    }
+    o[w] = 0;
+    return o;
+}
+
 int vbi_add_correction(vanban_parser *p, vbi_span span, const char *from, size_t fromlen,
                        const char *to, size_t tolen, const char *kind, double conf)
 {
@@ -58,8 +91,8 @@ int vbi_add_correction(vanban_parser *p, vbi_span span, const char *from, size_t
     }
     vbi_correction *c = &r->corrections[r->ncorrections];
     c->span = span;
-    c->from = vbi_arena_strndup(&r->arena, from, fromlen);
-    c->to = vbi_arena_strndup(&r->arena, to, tolen);
+    c->from = dup_utf8(&r->arena, from, fromlen);
+    c->to = dup_utf8(&r->arena, to, tolen);
     c->kind = kind;
     c->confidence = conf;
     if (!c->from || !c->to) return VANBAN_ENOMEM;

@@ -43,7 +43,15 @@
 #define NAME_BONUS 3.0
 #define PASS1_MARGIN 0.5 /* share of the margin in the first pass */
 #define UNSEEN_BONUS 0.5 /* share of the margin for a syllable the model never saw */
-#define CACHE_LAMBDA 0.25
+#define TITLE_MIN 50    /* a capitalised reading needs this many capitalised uses in training */
+#define TITLE_RATIO 20  /* ... and this many times those of the written form */
+#define CODE_MIN 20     /* a code's Đ is restored from training counts of at least ... */
+#define CODE_RATIO 10   /* ... this many times the written form's */
+#define PAIR_MIN 3      /* layer_pairs: the document's form of a pair, at least ... */
+#define PAIR_RATIO 3    /* ... and this many times the minority's */
+#define PAIR_LM_MIN 5   /* ... and known to the model this many times */
+#define PAIR_STRONG 10  /* a pair written this often needs no third word (see layer_pairs) */
+#define CACHE_LAMBDA 0.35
 #define CACHE_BETA 1.0
 
 enum {
@@ -60,7 +68,8 @@ enum {
     T_STRIP = 1 << 10,  /* in a paragraph written without marks */
     T_LOWER = 1 << 11,  /* has a lower-case letter */
     T_UPPER = 1 << 12,  /* has an upper-case letter */
-    T_LM = 1 << 13      /* takes part in the decoder */
+    T_LM = 1 << 13,     /* takes part in the decoder */
+    T_NUM = 1 << 14     /* a number: the model's <num>, context only, never changed */
 };
 
 enum { K_NONE, K_UNICODE, K_CASE, K_SPELLING, K_STYLE, K_DIACRITIC, K_BREAK };
@@ -88,12 +97,19 @@ typedef struct {
     uint32_t *ucount; /* document unigram counts by model id */
     uint64_t *bkey;   /* document bigram hash: key (a+1)<<32|(b+1), 0 empty */
     uint32_t *bval;
-    size_t bcap;
+    size_t bcap, bn; /* slots (a power of two), entries: grown at half full */
     uint32_t ndoc;
     size_t gaps, joins; /* blank-line gaps; those inside a sentence */
     double margin;
+    int32_t num; /* model id of <num>, -1 when the model has none */
     int style;
     bool pass1; /* first pass: no cache, record the reading in tok.p1 */
+    struct memo_ent *memo; /* candidate lattices by written context (see candidates) */
+    size_t memo_cap, memo_n;
+    struct memo_state *pool;
+    size_t pool_n, pool_cap;
+    double log_keep; /* log(1 - CACHE_LAMBDA) */
+    const struct wmemo *wm; /* tokenize's word memo: what each token is */
 } rstate;
 
 /* ---- tokens --------------------------------------------------------------- */
@@ -163,10 +179,11 @@ typedef struct {
     uint16_t flags; /* T_SYL | T_VALID | T_LOWER | T_UPPER */
     int8_t tp, mp;  /* tone positions, traditional and modern (valid and toned), else -1 */
     int8_t style;   /* vbi_syl_style of a valid syllable, else -1 */
+    int32_t obs;    /* model id of a valid syllable, else -1 */
     vbi_syl syl;    /* as vbi_syl_decode leaves it */
 } wentry;
 
-typedef struct {
+typedef struct wmemo {
     /* letters of the plain lines scan_plain reads: V_* of U+00C0..U+01BF and
        of U+1EA0..U+1EFF, from the syllable grammar */
     uint8_t c2[256], c3[96];
@@ -296,6 +313,12 @@ static void judge(const rstate *R, const char *s, size_t n, wentry *e)
     e->tp = (int8_t)(v && e->syl.tone ? vbi_syl_tone_pos(R->g, &e->syl, VBI_STYLE_TRADITIONAL) : -1);
     e->mp = (int8_t)(v && e->syl.tone ? vbi_syl_tone_pos(R->g, &e->syl, VBI_STYLE_MODERN) : -1);
     e->style = (int8_t)(v ? vbi_syl_style(R->g, &e->syl) : -1);
+    e->obs = -1;
+    if (v && R->lm) {
+        char key[4 * VBI_SYL_MAX + 1];
+        size_t kl = vbi_syl_key(R->g, &e->syl, key);
+        e->obs = vbi_lm_id(R->lm, key, kl);
+    }
 }
 
 /* The entry of the word at text offset off (n bytes), made on first sight;
@@ -813,6 +836,33 @@ static int tokenize(rstate *R, wmemo *m)
             }
             size_t adv;
             int32_t c = utf8_at(s + i, n - i, &adv);
+            if (c >= '0' && c <= '9' && R->num >= 0 && !is_word_cp(pc) && !(pc >= '0' && pc <= '9')) {
+                /* a number not glued to a letter ("năm 2024", "15/3/2024") is
+                   context for the model (<num>), as in vanban-train */
+                size_t j = i;
+                while (j < n && ((s[j] >= '0' && s[j] <= '9') ||
+                                 ((s[j] == '.' || s[j] == ',' || s[j] == '/') && j > i &&
+                                  j + 1 < n && s[j + 1] >= '0' && s[j + 1] <= '9')))
+                    j++;
+                size_t a2;
+                if (j >= n || !is_word_cp(vbi_utf8_decode(s + j, n - j, &a2))) {
+                    tok x;
+                    memset(&x, 0, sizeof x);
+                    x.off = (uint32_t)(l->off + i);
+                    x.len = (uint32_t)(j - i);
+                    x.line = (uint32_t)li;
+                    x.obs = R->num;
+                    x.flags = T_NUM;
+                    if (first) lead = true; /* "1. ..." starts the line: a new sentence after it */
+                    if (brk || first) x.flags |= T_BREAK;
+                    if (push_tid(m, R->n, MEMO_NONE) || push_tok(R, &x)) return VANBAN_ENOMEM;
+                    brk = false;
+                    ppc = j - i >= 2 ? (unsigned char)s[j - 2] : pc;
+                    pc = (unsigned char)s[j - 1];
+                    i = j;
+                    continue;
+                }
+            }
             if (!is_word_cp(c) || (c >= 0x300 && c < 0x370)) {
                 if (!is_space_cp(c)) {
                     brk = true;
@@ -964,13 +1014,46 @@ static uint32_t bget(const rstate *R, int32_t a, int32_t b)
     return 0;
 }
 
-static void badd(rstate *R, int32_t a, int32_t b)
+/* Empty the document's bigram table (sized by its distinct pairs, which
+   repeated administrative text keeps few: clearing and probing stay cheap). */
+static void bclear(rstate *R)
 {
+    memset(R->bkey, 0, R->bcap * sizeof *R->bkey);
+    memset(R->bval, 0, R->bcap * sizeof *R->bval);
+    R->bn = 0;
+}
+
+static int badd(rstate *R, int32_t a, int32_t b)
+{
+    if ((R->bn + 1) * 2 > R->bcap) {
+        size_t oc = R->bcap, nc = oc * 2;
+        uint64_t *ok = R->bkey, *nk = calloc(nc, sizeof *nk);
+        uint32_t *ov = R->bval, *nv = calloc(nc, sizeof *nv);
+        if (!nk || !nv) {
+            free(nk);
+            free(nv);
+            return VANBAN_ENOMEM;
+        }
+        R->bkey = nk;
+        R->bval = nv;
+        R->bcap = nc;
+        for (size_t i = 0; i < oc; i++)
+            if (ok[i]) {
+                size_t h = bslot(R, ok[i]);
+                while (nk[h]) h = (h + 1) & (nc - 1);
+                nk[h] = ok[i];
+                nv[h] = ov[i];
+            }
+        free(ok);
+        free(ov);
+    }
     uint64_t key = (uint64_t)(uint32_t)(a + 1) << 32 | (uint32_t)(b + 1);
     size_t h = bslot(R, key);
     while (R->bkey[h] && R->bkey[h] != key) h = (h + 1) & (R->bcap - 1);
+    if (!R->bkey[h]) R->bn++;
     R->bkey[h] = key;
     R->bval[h]++;
+    return 0;
 }
 
 /* log P(b | a) at a position whose first-pass readings are (oa, ob): the
@@ -982,6 +1065,7 @@ static double trans(const rstate *R, int32_t a, int32_t b, int32_t oa, int32_t o
     double lp = vbi_lm_logp(R->lm, a, b);
     if (b < 0 || R->ndoc < 50 || R->pass1) return lp;
     double cu = (double)R->ucount[b] - (b == ob);
+    if (cu <= 0) return lp + R->log_keep; /* b is nowhere else in the document: no (a b) either */
     double pc;
     if (a > 0) {
         double ca = (double)R->ucount[a] - (a == oa);
@@ -1069,6 +1153,60 @@ static bool adds_marks(const vbi_syl *a, const vbi_syl *b)
     return more;
 }
 
+/* Count of a code ("NĐ") in the model's training text, 0 when unknown. */
+static uint32_t code_count(const rstate *R, const char *s, size_t n)
+{
+    char k[64];
+    if (n + 1 > sizeof k) return 0;
+    k[0] = '#';
+    memcpy(k + 1, s, n);
+    int32_t id = vbi_lm_id(R->lm, k, n + 1);
+    return id < 0 ? 0 : vbi_lm_count(R->lm, id);
+}
+
+/* A code written with D that training text writes with Đ far more often
+   ("ND" 5 times, "NĐ" 4,563; "BLDTBXH" never, "BLĐTBXH" 2,314): every way of
+   turning its D's into Đ is looked up, the most frequent wins when it is
+   CODE_MIN times seen and CODE_RATIO times the written form. */
+static int model_code(rstate *R, tok *x)
+{
+    const char *w = R->p->text.p + x->off;
+    size_t nd = 0, pos[4];
+    for (size_t k = 0; k < x->len; k++)
+        if (w[k] == 'D') {
+            if (nd == 4) return 0;
+            pos[nd++] = k;
+        }
+    if (!nd || x->len + 2 * nd + 1 > 64) return 0;
+    uint32_t mine = code_count(R, w, x->len), best = 0;
+    char v[64], bv[64];
+    size_t bl = 0;
+    for (unsigned mask = 1; mask < (1u << nd); mask++) {
+        size_t o = 0, q = 0;
+        for (size_t k = 0; k < x->len; k++) {
+            if (q < nd && pos[q] == k && (mask >> q++ & 1)) {
+                v[o++] = (char)0xC4; /* Đ */
+                v[o++] = (char)0x90;
+            } else {
+                v[o++] = w[k];
+            }
+        }
+        uint32_t c = code_count(R, v, o);
+        if (c > best) {
+            best = c;
+            memcpy(bv, v, o);
+            bl = o;
+        }
+    }
+    if (best < CODE_MIN || best < CODE_RATIO * ((uint64_t)mine + 1)) return 0;
+    x->flags |= T_CHANGED | T_REPL;
+    x->kind = K_DIACRITIC;
+    x->conf = (float)best / (float)(best + mine);
+    x->roff = (uint32_t)R->repl.len;
+    x->rlen = (uint32_t)bl;
+    return vbi_buf_put(&R->repl, bv, bl) ? VANBAN_ENOMEM : 0;
+}
+
 static int layer_codes(rstate *R)
 {
     size_t cap = 64;
@@ -1131,6 +1269,12 @@ static int layer_codes(rstate *R)
     }
     free(freq);
     free(h);
+    for (size_t i = 0; i < R->n; i++) {
+        tok *x = &R->t[i];
+        if ((x->flags & (T_SYL | T_VALID | T_LOWER | T_CHANGED)) != T_SYL || x->syl.n < 2) continue;
+        int rc = model_code(R, x);
+        if (rc) return rc;
+    }
     return 0;
 }
 
@@ -1144,6 +1288,36 @@ typedef struct {
     uint8_t back[MAXC];
     uint8_t nc;
 } lattice;
+
+/* A token's candidate states depend only on its written word and its
+   written neighbours (when the first pass agreed with them) and on the
+   document counts, which are fixed during a pass: administrative text
+   repeats its phrases, so the states are kept per context and reused. */
+typedef struct memo_ent {
+    uint64_t key; /* 0 = empty */
+    uint32_t off; /* states 1..nc-1 in the pool (state 0 is the written form) */
+    uint8_t nc;
+} memo_ent;
+
+typedef struct memo_state {
+    int32_t id;
+    double local, rank;
+} memo_state;
+
+#define MEMO_MAX ((size_t)1 << 16) /* slots, 16 bytes each: the table stays in cache */
+
+static uint64_t memo_key(int32_t prev, int32_t obs, int32_t next, bool name)
+{
+    return (uint64_t)(uint32_t)(prev + 2) | (uint64_t)(uint32_t)(obs + 2) << 21 |
+           (uint64_t)(uint32_t)(next + 2) << 42 | (uint64_t)name << 63;
+}
+
+static memo_ent *memo_slot(rstate *R, uint64_t key)
+{
+    size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 24) & (R->memo_cap - 1);
+    while (R->memo[h].key && R->memo[h].key != key) h = (h + 1) & (R->memo_cap - 1);
+    return &R->memo[h];
+}
 
 /* Keep the MAXC best states by rank (local score + unigram); state 0 is
    the written form and always stays. */
@@ -1170,6 +1344,10 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
 {
     tok *x = &R->t[i];
     L->nc = 0;
+    if (x->flags & T_NUM) {
+        add_state(L, x->obs, 0, 0);
+        return;
+    }
     bool valid = x->flags & T_VALID;
     bool strip = x->flags & T_STRIP;
     double bonus = strip ? 0 : R->pass1 ? R->margin * PASS1_MARGIN : R->margin;
@@ -1178,10 +1356,29 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
     add_state(L, x->obs, valid ? bonus : -30, 0);
     bool name = !(x->flags & T_BREAK) && x->syl.ncase == VBI_CASE_TITLE && !(x->flags & T_CAPSLINE);
     if (x->flags & (T_ABBR | T_CODE)) return;
+    memo_ent *me = NULL;
+    if (R->memo_cap && valid && !strip && x->obs >= 0 && lprev == oprev && x->p1 == x->obs &&
+        lnext == onext) {
+        uint64_t key = memo_key(oprev, x->obs, onext, name);
+        me = memo_slot(R, key);
+        if (me->key == key) {
+            for (int k = 1; k < me->nc; k++) {
+                const memo_state *ms = &R->pool[me->off + (uint32_t)k - 1];
+                L->id[k] = ms->id;
+                L->local[k] = ms->local;
+                L->rank[k] = ms->rank;
+            }
+            L->nc = me->nc;
+            return;
+        }
+        if (R->memo_n * 10 >= R->memo_cap * 7) me = NULL; /* full: no new entries */
+        else me->key = key;
+    }
     char sk[VBI_SYL_MAX + 1];
     size_t sn = vbi_syl_skeleton(&x->syl, sk);
     const uint32_t *ids;
     size_t nc = vbi_lm_candidates(R->lm, sk, sn, &ids);
+    double keep = NAN; /* the written form's score with the written neighbours */
     for (size_t k = 0; k < nc; k++) {
         int32_t c = (int32_t)ids[k];
         if (c == x->obs) continue;
@@ -1191,18 +1388,45 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
             /* a capitalised word inside a sentence is a name unless the
                document itself writes the other form more often */
             uint32_t co = x->obs >= 0 ? R->ucount[x->obs] : 0;
-            if (R->ucount[c] < 3 || R->ucount[c] < 2 * co) continue;
+            /* ... or training text writes the other form with a capital
+               far more often ("Bổ Tài chính" -> "Bộ") */
+            uint32_t tc = vbi_lm_title(R->lm, c), to = vbi_lm_title(R->lm, x->obs);
+            bool doc = R->ucount[c] >= 3 && R->ucount[c] >= 2 * co;
+            if (!doc && !(tc >= TITLE_MIN && tc >= TITLE_RATIO * ((uint64_t)to + 1))) continue;
             local -= NAME_BONUS;
         }
         if (valid && !strip && x->obs >= 0) {
             /* quick bound with the written neighbours: skip hopeless ones */
-            double gain = trans(R, oprev, c, lprev, x->p1) - trans(R, oprev, x->obs, lprev, x->p1) +
-                          local - bonus;
-            if (onext != -2)
-                gain += trans(R, c, onext, x->p1, lnext) - trans(R, x->obs, onext, x->p1, lnext);
+            if (isnan(keep)) {
+                keep = trans(R, oprev, x->obs, lprev, x->p1);
+                if (onext != -2) keep += trans(R, x->obs, onext, x->p1, lnext);
+            }
+            double gain = trans(R, oprev, c, lprev, x->p1) + local - bonus - keep;
+            if (onext != -2) gain += trans(R, c, onext, x->p1, lnext);
             if (gain < -4) continue;
         }
         add_state(L, c, local, local + vbi_lm_unigram(R->lm, c));
+    }
+    if (me) {
+        if (R->pool_n + MAXC > R->pool_cap) {
+            size_t cap = R->pool_cap ? R->pool_cap * 2 : 4096;
+            memo_state *np = realloc(R->pool, cap * sizeof *np);
+            if (!np) { /* no room: forget the slot, the result is the same */
+                me->key = 0;
+                return;
+            }
+            R->pool = np;
+            R->pool_cap = cap;
+        }
+        R->memo_n++;
+        me->nc = L->nc;
+        me->off = (uint32_t)R->pool_n;
+        for (int k = 1; k < L->nc; k++) {
+            memo_state *ms = &R->pool[R->pool_n++];
+            ms->id = L->id[k];
+            ms->local = L->local[k];
+            ms->rank = L->rank[k];
+        }
     }
 }
 
@@ -1269,8 +1493,9 @@ static int decode_sentence(rstate *R, size_t *ix, size_t m, lattice *lat)
 
 static bool lm_token(const tok *x)
 {
-    return (x->flags & T_SYL) && !(x->flags & (T_CODE | T_ABBR | T_DELETE)) &&
-           (x->flags & (T_VALID | T_LOWER | T_CAPSLINE));
+    return (x->flags & T_NUM) ||
+           ((x->flags & T_SYL) && !(x->flags & (T_CODE | T_ABBR | T_DELETE)) &&
+            (x->flags & (T_VALID | T_LOWER | T_CAPSLINE)));
 }
 
 /* The document cache: counts of the written forms the first pass agreed
@@ -1279,11 +1504,10 @@ static bool lm_token(const tok *x)
    rare correct word the model alone would change ("vĩ đại") does not lend
    its context to the wrong reading.  Text typed without marks stays out: it would only teach
    the decoder to keep them off. */
-static void fill_cache(rstate *R, uint32_t nv)
+static int fill_cache(rstate *R, uint32_t nv)
 {
     memset(R->ucount, 0, nv * sizeof *R->ucount);
-    memset(R->bkey, 0, R->bcap * sizeof *R->bkey);
-    memset(R->bval, 0, R->bcap * sizeof *R->bval);
+    bclear(R);
     R->ndoc = 0;
     int32_t prev = VBI_LM_BOS;
     for (size_t i = 0; i < R->n; i++) {
@@ -1296,10 +1520,11 @@ static void fill_cache(rstate *R, uint32_t nv)
         if (x->p1 >= 0 && x->p1 == x->obs) {
             R->ucount[x->p1]++;
             R->ndoc++;
-            badd(R, prev, x->p1);
+            if (badd(R, prev, x->p1)) return VANBAN_ENOMEM;
         }
         prev = x->p1;
     }
+    return 0;
 }
 
 static void decode_all(rstate *R, lattice *lat)
@@ -1329,16 +1554,15 @@ static int layer_context(rstate *R)
     for (size_t i = 0; i < R->n; i++) {
         tok *x = &R->t[i];
         if (!(x->flags & T_SYL)) continue;
-        x->obs = (x->flags & T_VALID) ? key_id(R, &x->syl) : -1;
+        uint32_t id = R->wm ? R->wm->tid[i] : MEMO_NONE;
+        x->obs = !(x->flags & T_VALID) ? -1 : id != MEMO_NONE ? R->wm->e[id].obs : key_id(R, &x->syl);
         if (lm_token(x)) nlm++;
     }
-    R->bcap = 1024;
-    while (R->bcap < nlm * 2) R->bcap <<= 1;
+    R->bcap = 4096;
     R->bkey = calloc(R->bcap, sizeof *R->bkey);
     R->bval = calloc(R->bcap, sizeof *R->bval);
     if (!R->bkey || !R->bval) return VANBAN_ENOMEM;
-    /* document cache and paragraphs without marks */
-    int32_t prev = VBI_LM_BOS;
+    /* paragraphs (and documents) written without marks */
     size_t par = 0, marked = 0, total = 0, dmarked = 0, dtotal = 0;
     for (size_t i = 0; i <= R->n; i++) {
         tok *x = i < R->n ? &R->t[i] : NULL;
@@ -1350,34 +1574,223 @@ static int layer_context(rstate *R)
             marked = total = 0;
         }
         if (!x) break;
-        if (!lm_token(x)) {
-            prev = VBI_LM_BOS;
-            continue;
-        }
-        if (x->flags & T_BREAK) prev = VBI_LM_BOS;
+        if (!lm_token(x) || (x->flags & T_NUM)) continue;
         total++;
         dtotal++;
         if (x->syl.marked) marked++, dmarked++;
-        if (x->obs >= 0) {
-            R->ucount[x->obs]++;
-            R->ndoc++;
-            badd(R, prev, x->obs);
-        }
-        prev = x->obs;
     }
     if (dtotal >= 8 && dmarked * 10 < dtotal)
         for (size_t k = 0; k < R->n; k++) R->t[k].flags |= T_STRIP;
     for (size_t i = 0; i < R->n; i++) R->t[i].p1 = R->t[i].obs;
     lattice *lat = malloc(MAXS * sizeof *lat);
     if (!lat) return VANBAN_ENOMEM;
+    if (vbi_lm_size(R->lm) < (1u << 21) - 2) {
+        R->memo_cap = 1024;
+        while (R->memo_cap < nlm && R->memo_cap < MEMO_MAX) R->memo_cap <<= 1;
+        R->memo = calloc(R->memo_cap, sizeof *R->memo);
+        if (!R->memo) R->memo_cap = 0; /* slower, same result */
+    }
     /* pass 1: the model alone, a lower margin; its readings fill the cache */
-    fill_cache(R, nv);
+    if (fill_cache(R, nv)) {
+        free(lat);
+        return VANBAN_ENOMEM;
+    }
     R->pass1 = true;
     decode_all(R, lat);
     R->pass1 = false;
-    fill_cache(R, nv);
+    if (fill_cache(R, nv)) {
+        free(lat);
+        return VANBAN_ENOMEM;
+    }
+    if (R->memo_cap) { /* the counts changed */
+        memset(R->memo, 0, R->memo_cap * sizeof *R->memo);
+        R->memo_n = R->pool_n = 0;
+    }
     decode_all(R, lat);
     free(lat);
+    return 0;
+}
+
+/* ---- layer 4: word pairs the document writes one way far more often -------- */
+
+/* The reading of a token after the decoder: its model id, or -1. */
+static int32_t final_id(rstate *R, const tok *x)
+{
+    if (x->flags & T_NUM) return x->obs;
+    if (!(x->flags & T_CHANGED)) return x->obs;
+    if (x->flags & (T_REPL | T_DELETE)) return -1;
+    return key_id(R, &x->out);
+}
+
+/* "đổi ngoại" 5 times, "đối ngoại" 36 times in one document: when a pair of
+   adjacent words is unknown to the model, and the document writes the same
+   letters with other marks on one of the two at least PAIR_MIN times and
+   PAIR_RATIO times as often, and the model knows that pair, the minority
+   follows.  OCR repeats its errors, so the decoder's cache cannot see these
+   (each wrong pair vouches for the others). */
+/* Three words of the document as one key (ids < 2^21), never 0. */
+static uint64_t tkey(int32_t a, int32_t b, int32_t c)
+{
+    return (uint64_t)(uint32_t)(a + 1) | (uint64_t)(uint32_t)(b + 1) << 21 |
+           (uint64_t)(uint32_t)(c + 1) << 42;
+}
+
+static bool tget(const uint64_t *tk, size_t cap, int32_t a, int32_t b, int32_t c)
+{
+    uint64_t k = tkey(a, b, c);
+    size_t h = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
+    while (tk[h]) {
+        if (tk[h] == k) return true;
+        h = (h + 1) & (cap - 1);
+    }
+    return false;
+}
+
+typedef struct {
+    int32_t bid[2];   /* the best other reading of the first, the second word */
+    uint32_t best[2]; /* how often the document writes the pair with it */
+    uint8_t state;    /* 0 not worked out, 1 unknown to the model, 2 known */
+} pair_alt;
+
+/* Slot of a pair that is in the document's bigram table. */
+static size_t bfind(const rstate *R, int32_t a, int32_t b)
+{
+    uint64_t key = (uint64_t)(uint32_t)(a + 1) << 32 | (uint32_t)(b + 1);
+    size_t h = bslot(R, key);
+    while (R->bkey[h] != key) h = (h + 1) & (R->bcap - 1);
+    return h;
+}
+
+static int layer_pairs(rstate *R)
+{
+    if (vbi_lm_size(R->lm) >= (1u << 21) - 1) return 0;
+    size_t *ix = malloc((R->n + 1) * sizeof *ix);
+    int32_t *fid = malloc((R->n + 1) * sizeof *fid);
+    size_t tcap = 1024;
+    while (tcap < R->n * 2) tcap <<= 1;
+    uint64_t *tk = NULL; /* the document's word triples, made when first needed */
+    pair_alt *alt = NULL;
+    if (!ix || !fid) {
+        free(ix);
+        free(fid);
+        free(tk);
+        return VANBAN_ENOMEM;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < R->n; i++)
+        if (R->t[i].flags & T_LM) {
+            ix[m] = i;
+            fid[m++] = final_id(R, &R->t[i]);
+        }
+    bclear(R);
+    memset(R->ucount, 0, vbi_lm_size(R->lm) * sizeof *R->ucount);
+    for (size_t q = 0; q < m; q++) {
+        if (fid[q] >= 0) R->ucount[fid[q]]++;
+        if (q && !(R->t[ix[q]].flags & T_BREAK) && fid[q - 1] >= 0 && fid[q] >= 0 &&
+            badd(R, fid[q - 1], fid[q])) {
+            free(ix);
+            free(fid);
+            return VANBAN_ENOMEM;
+        }
+    }
+    alt = calloc(R->bcap, sizeof *alt); /* by slot of the bigram table, now complete */
+    if (!alt) {
+        free(ix);
+        free(fid);
+        return VANBAN_ENOMEM;
+    }
+    for (size_t q = 1; q < m; q++) {
+        tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];
+        int32_t fa = fid[q - 1], fb = fid[q];
+        if ((b->flags & T_BREAK) || fa < 0 || fb < 0 || (a->flags & T_NUM) ||
+            (b->flags & T_NUM))
+            continue;
+        /* what the pair could become depends on the pair alone: worked out
+           once per distinct pair, in the slot's entry */
+        size_t h = bfind(R, fa, fb);
+        pair_alt *pa = &alt[h];
+        if (!pa->state) {
+            pa->state = vbi_lm_bigram_count(R->lm, fa, fb) ? 2 : 1;
+            for (int sd = 0; sd < 2 && pa->state == 1; sd++) {
+                pa->bid[sd] = -1;
+                pa->best[sd] = 0;
+                char sk[VBI_SYL_MAX + 1];
+                size_t sn = vbi_syl_skeleton(vbi_lm_syl(R->lm, (uint32_t)(sd ? fb : fa)), sk);
+                const uint32_t *ids;
+                size_t nc = vbi_lm_candidates(R->lm, sk, sn, &ids);
+                for (size_t k = 0; k < nc; k++) {
+                    int32_t c = (int32_t)ids[k];
+                    if (c == (sd ? fb : fa)) continue;
+                    uint32_t n = sd ? bget(R, fa, c) : bget(R, c, fb);
+                    if (n > pa->best[sd] &&
+                        vbi_lm_bigram_count(R->lm, sd ? fa : c, sd ? c : fb) >= PAIR_LM_MIN) {
+                        pa->best[sd] = n;
+                        pa->bid[sd] = c;
+                    }
+                }
+            }
+        }
+        if (pa->state != 1) continue; /* the model knows the pair */
+        uint32_t mine = R->bval[h], best = 0;
+        int32_t bid = -1;
+        int side = 0;
+        for (int sd = 0; sd < 2; sd++) {
+            tok *x = sd ? b : a;
+            if ((x->flags & (T_CHANGED | T_STRIP)) || pa->bid[sd] < 0 || pa->best[sd] <= best) continue;
+            best = pa->best[sd];
+            bid = pa->bid[sd];
+            side = sd;
+        }
+        if (bid < 0 || best < PAIR_MIN || best < PAIR_RATIO * mine) continue;
+        tok *x = side ? b : a;
+        /* The changed word's other neighbour must agree: the model knows
+           the new pair it makes ("củng cố quan hệ" is not "củng cơ quan");
+           with no neighbour there, the document must show the same three
+           words ("mối quan hệ" for "mỗi quan hệ"; "trong tình hình" does
+           not make "trong tỉnh," wrong) or write the pair PAIR_STRONG times
+           ("chính trị - đổi ngoại" in a file with "đối ngoại" 45 times). */
+        bool other = side ? q + 1 < m && !(R->t[ix[q + 1]].flags & T_BREAK) && fid[q + 1] >= 0
+                          : q >= 2 && !(a->flags & T_BREAK) && fid[q - 2] >= 0;
+        if (other) {
+            int32_t o = fid[side ? q + 1 : q - 2];
+            if (!(side ? vbi_lm_bigram_count(R->lm, bid, o) : vbi_lm_bigram_count(R->lm, o, bid)))
+                continue;
+        } else {
+            /* the third word on the far side of the pair */
+            bool far = side ? q >= 2 && !(a->flags & T_BREAK) && fid[q - 2] >= 0
+                            : q + 1 < m && !(R->t[ix[q + 1]].flags & T_BREAK) && fid[q + 1] >= 0;
+            int32_t f = far ? fid[side ? q - 2 : q + 1] : -1;
+            bool strong = best >= PAIR_STRONG && best >= 2 * PAIR_RATIO * mine;
+            if (!strong && far && !tk) {
+                tk = calloc(tcap, sizeof *tk);
+                if (!tk) {
+                    free(ix);
+                    free(fid);
+                    free(alt);
+                    return VANBAN_ENOMEM;
+                }
+                for (size_t r = 2; r < m; r++)
+                    if (!(R->t[ix[r]].flags & T_BREAK) && !(R->t[ix[r - 1]].flags & T_BREAK) &&
+                        fid[r - 2] >= 0 && fid[r - 1] >= 0 && fid[r] >= 0) {
+                        uint64_t k = tkey(fid[r - 2], fid[r - 1], fid[r]);
+                        size_t h = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (tcap - 1);
+                        while (tk[h] && tk[h] != k) h = (h + 1) & (tcap - 1);
+                        tk[h] = k;
+                    }
+            }
+            if (!strong && (!far || !(side ? tget(tk, tcap, f, fa, bid) : tget(tk, tcap, bid, fb, f))))
+                continue;
+        }
+        x->out = *vbi_lm_syl(R->lm, (uint32_t)bid);
+        x->out.ncase = x->syl.ncase;
+        x->flags |= T_CHANGED;
+        x->kind = K_DIACRITIC;
+        x->conf = (float)best / (float)(best + mine);
+    }
+    free(ix);
+    free(fid);
+    free(tk);
+    free(alt);
     return 0;
 }
 
@@ -1401,7 +1814,9 @@ static int layer_breaks(rstate *R)
         int32_t id = key_id(R, sa);
         uint32_t dd = vbi_lm_bigram_count(R->lm, id, id);
         /* a reduplication the model knows ("xanh xanh"), not a stray doubling */
-        if (id < 0 || (dd >= 3 && (uint64_t)dd * 500 >= vbi_lm_count(R->lm, id))) continue;
+        if (id < 0 || vbi_lm_redup(R->lm, id) ||
+            (dd >= 3 && (uint64_t)dd * 500 >= vbi_lm_count(R->lm, id)))
+            continue;
         b->flags |= T_DELETE;
         b->kind = K_BREAK;
         b->conf = 0.9f;
@@ -1643,6 +2058,7 @@ static int rebuild(rstate *R)
         bool same = l->flags & VBI_L_PLAIN;
         for (; ti < R->n && R->t[ti].off < e; ti++) { /* the words of this line, in order */
             tok *x = &R->t[ti];
+            if (x->flags & T_NUM) continue; /* context only: its bytes go as they are */
             bool untouched = same && !(x->flags & (T_CHANGED | T_DELETE));
             if (untouched && !build) continue;
             if (build && copy_run(p, &nt, &ms, &me, &mcap, a, x->off)) goto out;
@@ -1702,9 +2118,14 @@ static int rebuild(rstate *R)
                 pd->span.e = oe;
                 pd->kind = kind;
                 pd->conf = conf;
-                pd->roff = (uint32_t)R->repl.len;
                 pd->rlen = (uint32_t)wl;
-                if (vbi_buf_put(&R->repl, w, wl)) goto out;
+                if (x->flags & T_REPL) { /* already in repl: copying it into itself could
+                                            read freed memory when the buffer grows */
+                    pd->roff = x->roff;
+                } else {
+                    pd->roff = (uint32_t)R->repl.len;
+                    if (vbi_buf_put(&R->repl, w, wl)) goto out;
+                }
                 w = R->repl.p + pd->roff; /* buffer may have moved */
             }
             a = (size_t)x->off + x->len;
@@ -1731,6 +2152,14 @@ static int rebuild(rstate *R)
         if (map_e(p, &p->lines[pv->line], (size_t)pv->off + pv->len, &s) ||
             map_s(p, &p->lines[x->line], x->off, &e))
             goto out;
+        /* only white space goes: markup or a stray byte between the two
+           words (a heading's "**", a damaged line) stays as it was */
+        size_t gl;
+        const char *gap = orig_utf8(p, s, e, &gl);
+        bool white = true;
+        for (size_t k = 0; k < gl && white; k++)
+            white = gap[k] == ' ' || gap[k] == '\t' || gap[k] == '\r' || gap[k] == '\n';
+        if (!white) continue;
         pending *pd = push_pending(&pend, &npend, &pcap);
         if (!pd) goto out;
         pd->span.s = s;
@@ -1807,9 +2236,13 @@ int vbi_repair(vanban_parser *p)
     R.g = p->model->sylgram;
     R.lm = p->model->lm;
     R.margin = p->opt.repair_margin > 0 ? p->opt.repair_margin : DEFAULT_MARGIN;
+    R.num = vbi_lm_id(R.lm, "<num>", 5);
+    R.log_keep = log(1 - CACHE_LAMBDA);
     wmemo memo;
     memset(&memo, 0, sizeof memo);
-    int rc = tokenize(&R, &memo);
+    /* never a NULL repl buffer: replacement pointers are repl.p + offset */
+    int rc = vbi_buf_reserve(&R.repl, 64) ? VANBAN_ENOMEM : tokenize(&R, &memo);
+    R.wm = &memo;
     if (!rc) {
         layer_structure(&R, &memo);
         R.style = doc_style(&R, &memo);
@@ -1819,6 +2252,7 @@ int vbi_repair(vanban_parser *p)
     }
     if (!(p->opt.flags & VANBAN_OPT_NO_CONTEXT)) { /* the layers that need the model */
         if (!rc) rc = layer_context(&R);
+        if (!rc && R.bcap) rc = layer_pairs(&R);
         if (!rc) rc = layer_broken_words(&R);
         if (!rc) rc = layer_breaks(&R);
     }
@@ -1840,6 +2274,8 @@ int vbi_repair(vanban_parser *p)
     free(R.ucount);
     free(R.bkey);
     free(R.bval);
+    free(R.memo);
+    free(R.pool);
     vbi_buf_free(&R.repl);
     return rc;
 }

@@ -76,6 +76,10 @@ float vbi_lm_unigram(const vbi_lm *lm, int32_t b);
 /* Raw count of the bigram in training (0 when unseen or pruned). */
 uint32_t vbi_lm_bigram_count(const vbi_lm *lm, int32_t a, int32_t b);
 uint32_t vbi_lm_count(const vbi_lm *lm, int32_t a);
+/* Times the entry was written with a capital inside a sentence in training. */
+uint32_t vbi_lm_title(const vbi_lm *lm, int32_t a);
+/* Is the entry's doubling ordinary Vietnamese (grammars/lm/reduplicatives.txt)? */
+bool vbi_lm_redup(const vbi_lm *lm, int32_t a);
 
 #define VBI_LM_BOS 0
 #define VBI_LM_UNK (-1)

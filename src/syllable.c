@@ -35,7 +35,17 @@ static const char *const vowel_upper[] = {"AÀÁẢÃẠ", "ĂẰẮẲẴẶ", 
                                           "ÊỀẾỂỄỆ", "IÌÍỈĨỊ", "OÒÓỎÕỌ", "ÔỒỐỔỖỘ",
                                           "ƠỜỚỞỠỢ", "UÙÚỦŨỤ", "ƯỪỨỬỮỰ", "YỲÝỶỸỴ"};
 
-static bool is_vowel(char c) { return c && strchr(vowel_codes, c) != NULL; }
+/* the hot path: a switch, not strchr over vowel_codes */
+static bool is_vowel(char c)
+{
+    switch (c) {
+    case 'a': case 'W': case 'A': case 'e': case 'E': case 'i':
+    case 'o': case 'O': case 'F': case 'u': case 'U': case 'y':
+        return true;
+    default:
+        return false;
+    }
+}
 static bool is_modified(char c) { return c == 'W' || c == 'A' || c == 'E' || c == 'O' || c == 'F' || c == 'U'; }
 
 static char base_of(char c)
@@ -62,7 +72,7 @@ static bool rhyme_has(const vbi_sylgram *g, const char *s, size_t n)
     if (n >= 8) return false;
     uint32_t h = hash_str(s, n) & (RHYME_SLOTS - 1);
     while (g->rhyme[h][0]) {
-        if (strlen(g->rhyme[h]) == n && !memcmp(g->rhyme[h], s, n)) return true;
+        if (!memcmp(g->rhyme[h], s, n) && g->rhyme[h][n] == 0) return true; /* slots are 8 bytes, n < 8 */
         h = (h + 1) & (RHYME_SLOTS - 1);
     }
     return false;
@@ -262,7 +272,9 @@ static int split_onset(const vbi_sylgram *g, const vbi_syl *s, size_t *olen)
     size_t bl = 0;
     for (int i = 0; i < g->nonsets; i++) {
         size_t l = g->onset_len[i];
-        if (l > bl && l <= s->n && !memcmp(s->l, g->onset[i], l)) {
+        if (g->onset[i][0] != s->l[0]) continue;
+        if (l > bl && l <= s->n && (l < 2 || g->onset[i][1] == s->l[1]) &&
+            (l < 3 || g->onset[i][2] == s->l[2])) {
             best = i;
             bl = l;
         }

@@ -3,7 +3,11 @@
 
 usage: build_lm.py LMDIR OUT.bin OUT.S
 
-LMDIR holds unigrams.tsv and bigrams.tsv written by vanban-train.  The model
+LMDIR holds unigrams.tsv, bigrams.tsv and abbrev.tsv written by vanban-train
+("<num>" stands for a number, "<s>" for the start of a sentence; the codes
+of abbrev.tsv become vocabulary entries "#CODE" that carry only a count;
+the hand-written reduplicatives.txt flags syllables whose doubling is
+Vietnamese).  The model
 is an interpolated absolute-discount (Kneser-Ney style) bigram model:
 
     P(b|a) = max(c(a b) - D, 0) / c(a .) + bow(a) * Pcont(b)
@@ -11,7 +15,8 @@ is an interpolated absolute-discount (Kneser-Ney style) bigram model:
 
 Layout (little endian, every field 4 bytes):
     header   "VBLM" version nvocab slots_log2 strings_len unk_logp 0 0
-    vocab    nvocab x {string offset, count, log Pcont, log bow}
+    vocab    nvocab x {string offset, count, log Pcont, log bow, capitalised
+             inside a sentence, flags (1: doubles as a reduplicative)}
     strings  NUL-terminated keys, padded to 4 bytes
     slots    2^slots_log2 x {a, b, log P(b|a), count}; a = 0xFFFFFFFF when empty
 Slot of (a, b): ((a << 32 | b) * 0x9E3779B97F4A7C15 mod 2^64) >> (64 - slots_log2),
@@ -21,6 +26,7 @@ import math
 import os
 import struct
 import sys
+import unicodedata
 
 D = 0.75
 MIN_UNIGRAM = 2
@@ -31,12 +37,23 @@ def main() -> None:
     uni = {}
     with open(os.path.join(lmdir, 'unigrams.tsv'), encoding='utf-8') as f:
         for line in f:
-            k, c, left, nf, npre = line.rstrip('\n').split('\t')
-            uni[k] = (int(c), int(left), int(nf), int(npre))
-    uni.setdefault('<s>', (0, 0, 0, 0))
+            f5 = line.rstrip('\n').split('\t')
+            k, c, left, nf, npre = f5[:5]
+            title = int(f5[5]) if len(f5) > 5 else 0
+            uni[k] = (int(c), int(left), int(nf), int(npre), title)
+    uni.setdefault('<s>', (0, 0, 0, 0, 0))
     vocab = ['<s>'] + sorted(k for k, v in uni.items() if k != '<s>' and v[0] >= MIN_UNIGRAM)
     ids = {k: i for i, k in enumerate(vocab)}
     V = len(vocab)
+    # codes ("NĐ", "BLĐTBXH") follow the syllables as "#CODE" with their
+    # count only: the repair stage restores a code's Đ from them
+    codes = {}
+    cpath = os.path.join(lmdir, 'abbrev.tsv')
+    if os.path.exists(cpath):
+        with open(cpath, encoding='utf-8') as f:
+            for line in f:
+                k, c = line.rstrip('\n').split('\t')
+                codes['#' + k] = int(c)
     total_pre = sum(uni[k][3] for k in vocab)
     pcont = [(uni[k][3] + 0.5) / (total_pre + 0.5 * V) for k in vocab]
     pcont[0] = 0.5 / (total_pre + 0.5 * V)
@@ -64,6 +81,15 @@ def main() -> None:
         while slots[h] is not None:
             h = (h + 1) & mask
         slots[h] = (ia, ib, math.log(disc + bow[ia] * pcont[ib]), c)
+    redup = set()
+    rpath = os.path.join(lmdir, 'reduplicatives.txt')
+    if os.path.exists(rpath):
+        with open(rpath, encoding='utf-8') as f:
+            for line in f:
+                w = line.split('#', 1)[0].strip()
+                if w:
+                    redup.add(unicodedata.normalize('NFC', w))
+    vocab += sorted(codes)
     strings = bytearray()
     offs = []
     for k in vocab:
@@ -72,11 +98,15 @@ def main() -> None:
     while len(strings) % 4:
         strings += b'\0'
     out = bytearray()
-    out += b'VBLM' + struct.pack('<IIII', 1, V, bits, len(strings)) + struct.pack('<f', unk)
+    out += b'VBLM' + struct.pack('<IIII', 2, len(vocab), bits, len(strings)) + struct.pack('<f', unk)
     out += struct.pack('<II', 0, 0)
     for i, k in enumerate(vocab):
-        c = uni[k][0] if k in uni else 0
-        out += struct.pack('<IIff', offs[i], c, math.log(pcont[i]), math.log(bow[i]))
+        if i >= V:
+            out += struct.pack('<IIffII', offs[i], codes[k], unk, 0.0, 0, 0)
+            continue
+        c, title = (uni[k][0], uni[k][4]) if k in uni else (0, 0)
+        flags = 1 if k in redup else 0
+        out += struct.pack('<IIffII', offs[i], c, math.log(pcont[i]), math.log(bow[i]), title, flags)
     out += strings
     empty = struct.pack('<IIfI', 0xFFFFFFFF, 0xFFFFFFFF, 0.0, 0)
     for s in slots:

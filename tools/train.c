@@ -3,13 +3,16 @@
  * usage: vanban-train [-g grammars/syllable.tsv] [-o OUTDIR] [--min-bigram N] FILE...
  *
  * Reads plain text (UTF-8), cuts it into sentences the way the repair stage
- * does (any punctuation, digit or non-syllable word and any blank line ends
+ * does (any punctuation, non-syllable word, word glued to a digit and any blank line ends
  * the context; a single line break does not), maps each syllable to its
  * model key (lower case, NFC, traditional tone placement) and writes
  *   OUTDIR/unigrams.tsv  key  count  left-context total  distinct followers  distinct predecessors
+ *                        times written with a capital inside a sentence
  *   OUTDIR/bigrams.tsv   key1 key2  count            (count >= --min-bigram, default 2)
- *   OUTDIR/abbrev.tsv    upper-case codes that are not syllables, seen >= 3 times
- * The key "<s>" is the start of a sentence.  The files hold counts only, no
+ *   OUTDIR/abbrev.tsv    upper-case codes that are not syllables (glued to digits or
+ *                        slashes too), seen >= 3 times
+ * The key "<s>" is the start of a sentence, "<num>" a number ("2024",
+ * "1.000.000", "15/3/2024") that is not glued to a letter.  The files hold counts only, no
  * text, so they may be committed; tools/build_lm.py turns them into the
  * binary model.
  */
@@ -23,7 +26,7 @@
 
 typedef struct {
     char *key;
-    uint64_t count, left, nfollow, nprec;
+    uint64_t count, left, nfollow, nprec, title;
 } word;
 
 typedef struct {
@@ -84,10 +87,12 @@ static wtab words, bigrams, abbrevs; /* bigram keys: "a b" */
 static char prev[64];
 static size_t prevlen;
 
-static void add_token(const char *key, size_t n)
+/* title: written with a capital inside a sentence (a name, "Bộ Tài chính") */
+static void add_token(const char *key, size_t n, bool title)
 {
     word *w = wt_get(&words, key, n);
     w->count++;
+    if (title && !(prevlen == 3 && !memcmp(prev, "<s>", 3))) w->title++;
     char bk[160];
     if (prevlen + n + 2 > sizeof bk) return;
     memcpy(bk, prev, prevlen);
@@ -151,6 +156,23 @@ static void train_text(const vbi_sylgram *g, const char *path)
     int newlines = 0;
     for (size_t i = 0; i < m;) {
         int32_t c = cp[i];
+        if (c >= '0' && c <= '9') {
+            /* a number ("2024", "1.000.000", "15/3/2024") is the token
+               <num> unless it is glued to a letter ("12a", "Điều5") */
+            size_t s = i;
+            while (i < m && ((cp[i] >= '0' && cp[i] <= '9') ||
+                             ((cp[i] == '.' || cp[i] == ',' || cp[i] == '/') && i + 1 < m &&
+                              cp[i + 1] >= '0' && cp[i + 1] <= '9' && cp[i - 1] >= '0' &&
+                              cp[i - 1] <= '9')))
+                i++;
+            bool glued = (s > 0 && (vbi_is_letter_cp(cp[s - 1]) ||
+                                    utf8proc_category(cp[s - 1]) == UTF8PROC_CATEGORY_MN)) ||
+                         (i < m && vbi_is_letter_cp(cp[i]));
+            newlines = 0;
+            if (glued) sentence_break();
+            else add_token("<num>", 5, false);
+            continue;
+        }
         if (!vbi_is_letter_cp(c)) {
             if (c == '\n') {
                 if (++newlines >= 2) sentence_break();
@@ -170,9 +192,11 @@ static void train_text(const vbi_sylgram *g, const char *path)
                      (i < m && (cp[i] == '/' || cp[i] == '@' || cp[i] == '_' ||
                                 (cp[i] >= '0' && cp[i] <= '9')));
         vbi_syl sy;
-        if (glued || vbi_syl_decode(g, cp + s, i - s, &sy) || !vbi_syl_valid(g, &sy) ||
-            sy.ncase == VBI_CASE_MIXED) {
-            if (!glued && i - s >= 2 && i - s < 12) {
+        bool syl = !vbi_syl_decode(g, cp + s, i - s, &sy) && vbi_syl_valid(g, &sy);
+        if (glued || !syl || sy.ncase == VBI_CASE_MIXED) {
+            /* codes, glued or not ("NĐ" in "15/2024/NĐ-CP"): the repair
+               stage restores their Đ from these counts */
+            if (!syl && i - s >= 2 && i - s < 12) {
                 bool caps = true;
                 for (size_t t = s; t < i; t++)
                     if (vbi_is_lower_cp(cp[t])) caps = false;
@@ -189,7 +213,7 @@ static void train_text(const vbi_sylgram *g, const char *path)
         }
         char key[4 * VBI_SYL_MAX + 1];
         size_t kl = vbi_syl_key(g, &sy, key);
-        add_token(key, kl);
+        add_token(key, kl, sy.ncase == VBI_CASE_TITLE);
     }
     free(cp);
 }
@@ -216,9 +240,10 @@ static void dump(const char *dir, const char *name, wtab *t, int kind, uint64_t 
     qsort(v, n, sizeof *v, cmp_key);
     for (size_t i = 0; i < n; i++) {
         if (kind == 0)
-            fprintf(f, "%s\t%llu\t%llu\t%llu\t%llu\n", v[i].key, (unsigned long long)v[i].count,
-                    (unsigned long long)v[i].left, (unsigned long long)v[i].nfollow,
-                    (unsigned long long)v[i].nprec);
+            fprintf(f, "%s\t%llu\t%llu\t%llu\t%llu\t%llu\n", v[i].key,
+                    (unsigned long long)v[i].count, (unsigned long long)v[i].left,
+                    (unsigned long long)v[i].nfollow, (unsigned long long)v[i].nprec,
+                    (unsigned long long)v[i].title);
         else {
             char *sp = kind == 1 ? strchr(v[i].key, ' ') : NULL;
             if (sp) *sp = '\t';

@@ -52,8 +52,45 @@ check('stripped restored', 'Căn cứ Luật tổ chức chính quyền địa p
 # untouched: codes, names, URLs, e-mail
 keep = 'Số 12-CT/TW, NVNONN, TgNc, Gyeonggi, U-li-a-nốp, www.tinh.gov.vn, vp@tinh.vn ở Con Cuông.\n'
 check('codes kept', norm(keep), keep)
+# layer 4: numbers are context ("năm 2024"), codes get their Đ back from the
+# model's counts, a damaged capitalised word reads as the capitalised form
+check('number context', norm('Kế hoạch nam 2024 của tỉnh.\n'), 'Kế hoạch năm 2024 của tỉnh.\n')
+check('model codes', norm('Nghị định số 15/2024/ND-CP và Thông tư 03/2023/TT-BLDTBXH.\n'),
+      'Nghị định số 15/2024/NĐ-CP và Thông tư 03/2023/TT-BLĐTBXH.\n')
+check('model codes: rare ones kept', norm('Mã DN 0101 và VND.\n'), 'Mã DN 0101 và VND.\n')
+check('capitalised', norm('Theo đề nghị của Bổ Tài chính.\n'), 'Theo đề nghị của Bộ Tài chính.\n')
+# a pair the document writes one way far more often; not when only two common
+# words agree ("trong tình hình" does not make "trong tỉnh," wrong)
+pairs = ''.join('Công tác đối ngoại năm %d của tỉnh đã có kết quả tốt.\n' % y for y in range(2000, 2010))
+pairs += 'Các cơ quan làm đổi ngoại với các nước láng giềng.\n'
+check('document pairs', norm(pairs), pairs.replace('đổi ngoại', 'đối ngoại'))
+guard = ''.join('Năm %d, trong tình hình mới, Ủy ban nhân dân tỉnh đã chỉ đạo các sở.\n' % y
+                for y in range(2000, 2004))
+guard += 'Đào tạo cho công chức, viên chức trong tỉnh, nhất là cán bộ trẻ của tỉnh.\n'
+check('document pairs: guard', norm(guard), guard)
+# found by the fuzzer: a page-break join across markup and a damaged byte
+# deleted them and put invalid UTF-8 into the JSON ("out of memory")
+fz = open(sys.argv[2] + '/tests/repair/data/fuzz-join-gap.txt', 'rb').read()
+r = subprocess.run([VANBAN, 'parse', '-'], input=fz, stdout=subprocess.PIPE, timeout=30)
+check('fuzz input: parse succeeds', r.returncode, 0)
+doc = json.loads(r.stdout.decode('utf-8'))
+check('fuzz input: corrections are UTF-8 and never drop markup',
+      all('*' not in c['from'] for d in doc['documents'] for c in d['corrections']), True)
+paras = ''.join('Đoạn văn số %d kết thúc bằng dấu chấm.\n\n' % k for k in range(6))
+long_line = 'Các cơ quan, đơn vị triển khai thực hiện nghiêm túc các nhiệm vụ được giao trong năm'
+plain = paras + long_line + '\n\nvà báo cáo kết quả.\n'
+check('join across a blank line', [c['kind'] for c in log(plain)], ['break'])
+gap = (paras + long_line + '**\n\n\xa7\n\nvà báo cáo kết quả.\n').encode('utf-8')
+gap = gap.replace('\xa7'.encode(), b'\xa7')
+r = subprocess.run([VANBAN, 'normalize', '-'], input=gap, stdout=subprocess.PIPE, timeout=30)
+check('join gap with markup and a damaged byte kept', r.stdout, gap)
+# many replacements from the same buffer (once read freed memory when it grew)
+many = ''.join('Quyết định %d/QD-UBND ngày 5/3/2024; ' % k for k in range(400)) + '\n'
+check('many code replacements', norm(many), many.replace('/QD-', '/QĐ-'))
 # layer 5: doubled syllables, page breaks
 check('doubling', norm('nâng cao cao hiệu quả các các hoạt động.\n'), 'nâng cao hiệu quả các hoạt động.\n')
+redup = 'Chúng ta từ từ giải quyết, dần dần ổn định; ngày ngày người người thi đua.\n'
+check('reduplication kept', norm(redup), redup)
 # --no-repair: the input itself
 check('no repair', norm(nfd, '--no-repair'), nfd)
 # chunked feeding gives the same output

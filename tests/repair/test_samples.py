@@ -20,6 +20,12 @@ EXPECTED = [
     ('000', 21747, 'phuong', 'phương', 'spelling'),   # phương châm
     ('000', 22462, '\n\n', ' ', 'break'),             # dân tộc | nhằm
     ('000', 12093, 'Đổi', 'Đối', 'diacritic'),        # Ban Đối ngoại (document cache)
+    # đối ngoại, written so 43 times in the file (layer_pairs)
+    ('000', 13150, 'đổi', 'đối', 'diacritic'),
+    ('000', 14243, 'đổi', 'đối', 'diacritic'),
+    ('000', 27129, 'đổi', 'đối', 'diacritic'),
+    ('000', 27345, 'đổi', 'đối', 'diacritic'),
+    ('000', 27736, 'đổi', 'đối', 'diacritic'),
     ('000', 27755, 'Úng', 'Ứng', 'diacritic'),        # Ứng dụng
     # known wrong reading, kept here so that any change shows: phò biến -> phó
     # (should be phổ; see docs/repair.md, remaining)
@@ -30,6 +36,7 @@ EXPECTED = [
     ('002', 2327, '\n\n', ' ', 'break'),              # tổ chức nhân | dân
     ('002', 5323, '\n\n', ' ', 'break'),              # hoạt | động
     ('002', 7401, 'đơn', 'đôn', 'diacritic'),         # đôn đốc
+    ('002', 10423, 'mỗi', 'mối', 'diacritic'),        # mối quan hệ (layer_pairs)
     ('002', 8353, '\n\n', ' ', 'break'),              # hữu | nghị (page break)
     ('002', 8355, 'ngệ', 'nghị', 'spelling'),         # hữu nghị
     ('004', 2969, '\n\n', ' ', 'break'),              # các tổ | chức

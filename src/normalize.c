@@ -663,23 +663,7 @@ static inline uint64_t sum64_128(__m128i v)
 #define PS_SAD(a, b) _mm_sad_epu8(a, b)
 #define PS_ADD64(a, b) _mm_add_epi64(a, b)
 #define PS_SUM64(v) sum64_128(v)
-#include "plain_scan.h"
-#undef PS_NAME
-#undef PS_B
-#undef PS_ATTR
-#undef PS_V
-#undef PS_LOAD
-#undef PS_SET1
-#undef PS_ZERO
-#undef PS_EQ
-#undef PS_GT
-#undef PS_AND
-#undef PS_ANDNOT
-#undef PS_OR
-#undef PS_MASK
-#undef PS_SAD
-#undef PS_ADD64
-#undef PS_SUM64
+#include "plain_scan.h" /* it undefines the PS_* it was given */
 
 #if defined(__x86_64__) || defined(__i386__)
 #define VBI_HAVE_AVX2 1
@@ -706,23 +690,7 @@ __attribute__((target("avx2"))) static inline uint64_t sum64_256(__m256i v)
 #define PS_SAD(a, b) _mm256_sad_epu8(a, b)
 #define PS_ADD64(a, b) _mm256_add_epi64(a, b)
 #define PS_SUM64(v) sum64_256(v)
-#include "plain_scan.h"
-#undef PS_NAME
-#undef PS_B
-#undef PS_ATTR
-#undef PS_V
-#undef PS_LOAD
-#undef PS_SET1
-#undef PS_ZERO
-#undef PS_EQ
-#undef PS_GT
-#undef PS_AND
-#undef PS_ANDNOT
-#undef PS_OR
-#undef PS_MASK
-#undef PS_SAD
-#undef PS_ADD64
-#undef PS_SUM64
+#include "plain_scan.h" /* it undefines the PS_* it was given */
 #endif
 
 /* The line s[0, n) (in p->input: the bytes after it may be read too). */

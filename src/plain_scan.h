@@ -1,7 +1,8 @@
 /* plain_scan.h - the SIMD body of normalize.c's plain-line check, written once
  * for two vector widths: normalize.c includes it with PS_NAME, PS_B (bytes
  * per block: 16 for SSE2, 32 for AVX2), PS_ATTR and the vector operations
- * PS_* defined.  Not a header of its own: no include guard.
+ * PS_* defined; it undefines them at its end, ready for the next width.
+ * Not a header of its own: no include guard.
  *
  * The line s[0, n) is plain when it holds no control character and none of
  * \ _ | < DEL, no three spaces in a row, and only these multi-byte
@@ -109,3 +110,20 @@ PS_ATTR static int PS_NAME(const unsigned char *s, size_t n, size_t readable, ps
     st->lowers = PS_MASK(anylo) != 0;
     return 1;
 }
+
+#undef PS_NAME
+#undef PS_B
+#undef PS_ATTR
+#undef PS_V
+#undef PS_LOAD
+#undef PS_SET1
+#undef PS_ZERO
+#undef PS_EQ
+#undef PS_GT
+#undef PS_AND
+#undef PS_ANDNOT
+#undef PS_OR
+#undef PS_MASK
+#undef PS_SAD
+#undef PS_ADD64
+#undef PS_SUM64

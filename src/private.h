@@ -397,5 +397,8 @@ int vbi_emit_json(const vanban_result *r, unsigned flags, vanban_write_fn fn, vo
 int vbi_is_lower_cp(int32_t c);
 int vbi_is_letter_cp(int32_t c);
 int32_t vbi_utf8_decode(const char *s, size_t n, size_t *adv);
+/* The first index i of the sorted map[0, n) with map[i] >= v (n if none):
+   where original offset v lies in a text converted from another encoding. */
+size_t vbi_map_lower_bound(const uint32_t *map, size_t n, size_t v);
 
 #endif

@@ -1958,21 +1958,8 @@ static const char *orig_utf8(const vanban_parser *p, uint32_t os, uint32_t oe, s
         *len = oe - os;
         return p->input.p + os;
     }
-    size_t n = p->conv.len;
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->omap[mid] < os) lo = mid + 1;
-        else hi = mid;
-    }
-    size_t cs = lo;
-    hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->omap[mid] < oe) lo = mid + 1;
-        else hi = mid;
-    }
-    *len = lo - cs;
+    size_t cs = vbi_map_lower_bound(p->omap, p->conv.len, os);
+    *len = vbi_map_lower_bound(p->omap, p->conv.len, oe) - cs;
     return p->conv.p + cs;
 }
 

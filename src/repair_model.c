@@ -118,14 +118,7 @@ size_t vanban_result_correction_count(const vanban_result *r) { return r ? r->nc
 /* Offset in the (converted) text of original offset o: the map is monotonic. */
 static size_t text_off(const vanban_result *r, uint32_t o)
 {
-    if (!r->imap) return o;
-    size_t lo = 0, hi = r->input_len;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->imap[mid] < o) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
+    return r->imap ? vbi_map_lower_bound(r->imap, r->input_len, o) : o;
 }
 
 int vanban_result_write_text(const vanban_result *r, vanban_write_fn fn, void *ud)

@@ -211,6 +211,17 @@ void vbi_sha256_final(vbi_sha256 *c, char hex[65])
     hex[64] = 0;
 }
 
+size_t vbi_map_lower_bound(const uint32_t *map, size_t n, size_t v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (map[mid] < v) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
 int32_t vbi_utf8_decode(const char *s, size_t n, size_t *adv)
 {
     /* s is valid UTF-8 (normalized text) */

@@ -115,14 +115,7 @@ static int write_log(const vanban_result *r, unsigned long long base, size_t *co
    be in another encoding: the map from the text to the input is monotonic). */
 static size_t text_off(const vanban_result *r, size_t o)
 {
-    if (!r->imap) return o;
-    size_t lo = 0, hi = r->input_len;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->imap[mid] < o) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
+    return r->imap ? vbi_map_lower_bound(r->imap, r->input_len, o) : o;
 }
 
 /* The changed lines of one window: its text as read (UTF-8) is the result's

@@ -94,9 +94,8 @@ static int parse_args(batch *b, int argc, char **argv)
         else if (!strcmp(a, "--summary")) b->summary_path = v;
         else if (!strcmp(a, "--encoding")) b->c.opt.encoding = v;
         else {
-            char *e;
-            unsigned long long x = strtoull(v, &e, 10);
-            if (*e || x == 0 || (!strcmp(a, "-j") && x > 1024)) {
+            size_t x;
+            if (!cli_positive(v, &x) || (!strcmp(a, "-j") && x > 1024)) {
                 fprintf(stderr, "vanban: batch: %s needs a positive number\n", a);
                 return -1;
             }

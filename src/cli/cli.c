@@ -214,6 +214,15 @@ void cli_common_init(cli_common *c)
     c->jflags = VANBAN_JSON_PRETTY;
 }
 
+int cli_positive(const char *v, size_t *out)
+{
+    char *e;
+    unsigned long long x = strtoull(v, &e, 10);
+    if (*e || x == 0) return 0;
+    *out = (size_t)x;
+    return 1;
+}
+
 int cli_common_option(cli_common *c, int argc, char **argv, int *i)
 {
     const char *a = argv[*i];
@@ -242,24 +251,16 @@ int cli_common_option(cli_common *c, int argc, char **argv, int *i)
     } else if (!strcmp(a, "-o")) {
         c->outpath = v;
     } else if (!strcmp(a, "--max-bytes")) {
-        char *e;
-        unsigned long long x = strtoull(v, &e, 10);
-        if (*e || x == 0) {
+        if (!cli_positive(v, &c->opt.max_input_bytes)) {
             fprintf(stderr, "vanban: --max-bytes needs a positive number\n");
             return -1;
         }
-        c->opt.max_input_bytes = (size_t)x;
     } else if (!strncmp(v, "random:", 7)) {
         c->fm.random = 1;
         c->fm.seed = strtoull(v + 7, NULL, 10);
-    } else {
-        char *e;
-        unsigned long long x = strtoull(v, &e, 10);
-        if (*e || x == 0) {
-            fprintf(stderr, "vanban: --chunk needs a positive number or random:SEED\n");
-            return -1;
-        }
-        c->fm.chunk = (size_t)x;
+    } else if (!cli_positive(v, &c->fm.chunk)) {
+        fprintf(stderr, "vanban: --chunk needs a positive number or random:SEED\n");
+        return -1;
     }
     return 1;
 }

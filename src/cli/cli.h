@@ -59,6 +59,8 @@ typedef struct {
 
 void cli_common_init(cli_common *c);
 int cli_common_option(cli_common *c, int argc, char **argv, int *i);
+/* v, whole, is a positive decimal number: 1 and *out set, else 0. */
+int cli_positive(const char *v, size_t *out);
 int cli_load_model(const cli_common *c, vanban_model **model);
 
 /* Commands: each returns the exit status. */

@@ -290,6 +290,14 @@ static int memo_grow(wmemo *m)
 }
 
 /* Judge the word s[0, n) (nc code points) as tokenize always did. */
+/* Model id of a syllable (its lower-case traditional key), -1 if unknown. */
+static int32_t key_id(const rstate *R, const vbi_syl *s)
+{
+    char key[4 * VBI_SYL_MAX + 1];
+    size_t kl = vbi_syl_key(R->g, s, key);
+    return vbi_lm_id(R->lm, key, kl);
+}
+
 static void judge(const rstate *R, const char *s, size_t n, wentry *e)
 {
     int32_t cps[VBI_SYL_MAX + 1];
@@ -313,12 +321,7 @@ static void judge(const rstate *R, const char *s, size_t n, wentry *e)
     e->tp = (int8_t)(v && e->syl.tone ? vbi_syl_tone_pos(R->g, &e->syl, VBI_STYLE_TRADITIONAL) : -1);
     e->mp = (int8_t)(v && e->syl.tone ? vbi_syl_tone_pos(R->g, &e->syl, VBI_STYLE_MODERN) : -1);
     e->style = (int8_t)(v ? vbi_syl_style(R->g, &e->syl) : -1);
-    e->obs = -1;
-    if (v && R->lm) {
-        char key[4 * VBI_SYL_MAX + 1];
-        size_t kl = vbi_syl_key(R->g, &e->syl, key);
-        e->obs = vbi_lm_id(R->lm, key, kl);
-    }
+    e->obs = v && R->lm ? key_id(R, &e->syl) : -1;
 }
 
 /* The entry of the word at text offset off (n bytes), made on first sight;
@@ -970,13 +973,6 @@ static int tokenize(rstate *R, wmemo *m)
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static int32_t key_id(rstate *R, const vbi_syl *s)
-{
-    char key[4 * VBI_SYL_MAX + 1];
-    size_t kl = vbi_syl_key(R->g, s, key);
-    return vbi_lm_id(R->lm, key, kl);
-}
-
 static bool plain(char c) { return c >= 'a' && c <= 'z'; }
 
 /* Cost of reading candidate c where o was written (same skeleton). */
@@ -1002,16 +998,25 @@ static size_t bslot(const rstate *R, uint64_t key)
     return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (R->bcap - 1);
 }
 
+static uint64_t bkey_of(int32_t a, int32_t b)
+{
+    return (uint64_t)(uint32_t)(a + 1) << 32 | (uint32_t)(b + 1);
+}
+
+/* The slot of the pair (a b): where it is, or the empty slot it would take. */
+static size_t bprobe(const rstate *R, int32_t a, int32_t b)
+{
+    uint64_t key = bkey_of(a, b);
+    size_t h = bslot(R, key);
+    while (R->bkey[h] && R->bkey[h] != key) h = (h + 1) & (R->bcap - 1);
+    return h;
+}
+
 static uint32_t bget(const rstate *R, int32_t a, int32_t b)
 {
     if (!R->bcap) return 0;
-    uint64_t key = (uint64_t)(uint32_t)(a + 1) << 32 | (uint32_t)(b + 1);
-    size_t h = bslot(R, key);
-    while (R->bkey[h]) {
-        if (R->bkey[h] == key) return R->bval[h];
-        h = (h + 1) & (R->bcap - 1);
-    }
-    return 0;
+    size_t h = bprobe(R, a, b);
+    return R->bkey[h] ? R->bval[h] : 0;
 }
 
 /* Empty the document's bigram table (sized by its distinct pairs, which
@@ -1047,11 +1052,9 @@ static int badd(rstate *R, int32_t a, int32_t b)
         free(ok);
         free(ov);
     }
-    uint64_t key = (uint64_t)(uint32_t)(a + 1) << 32 | (uint32_t)(b + 1);
-    size_t h = bslot(R, key);
-    while (R->bkey[h] && R->bkey[h] != key) h = (h + 1) & (R->bcap - 1);
+    size_t h = bprobe(R, a, b);
     if (!R->bkey[h]) R->bn++;
-    R->bkey[h] = key;
+    R->bkey[h] = bkey_of(a, b);
     R->bval[h]++;
     return 0;
 }
@@ -1635,15 +1638,17 @@ static uint64_t tkey(int32_t a, int32_t b, int32_t c)
            (uint64_t)(uint32_t)(c + 1) << 42;
 }
 
+/* The slot of key k in the triple set: where it is, or the empty slot. */
+static size_t tprobe(const uint64_t *tk, size_t cap, uint64_t k)
+{
+    size_t h = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
+    while (tk[h] && tk[h] != k) h = (h + 1) & (cap - 1);
+    return h;
+}
+
 static bool tget(const uint64_t *tk, size_t cap, int32_t a, int32_t b, int32_t c)
 {
-    uint64_t k = tkey(a, b, c);
-    size_t h = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
-    while (tk[h]) {
-        if (tk[h] == k) return true;
-        h = (h + 1) & (cap - 1);
-    }
-    return false;
+    return tk[tprobe(tk, cap, tkey(a, b, c))] != 0;
 }
 
 typedef struct {
@@ -1651,15 +1656,6 @@ typedef struct {
     uint32_t best[2]; /* how often the document writes the pair with it */
     uint8_t state;    /* 0 not worked out, 1 unknown to the model, 2 known */
 } pair_alt;
-
-/* Slot of a pair that is in the document's bigram table. */
-static size_t bfind(const rstate *R, int32_t a, int32_t b)
-{
-    uint64_t key = (uint64_t)(uint32_t)(a + 1) << 32 | (uint32_t)(b + 1);
-    size_t h = bslot(R, key);
-    while (R->bkey[h] != key) h = (h + 1) & (R->bcap - 1);
-    return h;
-}
 
 static int layer_pairs(rstate *R)
 {
@@ -1707,7 +1703,7 @@ static int layer_pairs(rstate *R)
             continue;
         /* what the pair could become depends on the pair alone: worked out
            once per distinct pair, in the slot's entry */
-        size_t h = bfind(R, fa, fb);
+        size_t h = bprobe(R, fa, fb); /* the pair is in the table */
         pair_alt *pa = &alt[h];
         if (!pa->state) {
             pa->state = vbi_lm_bigram_count(R->lm, fa, fb) ? 2 : 1;
@@ -1773,9 +1769,7 @@ static int layer_pairs(rstate *R)
                     if (!(R->t[ix[r]].flags & T_BREAK) && !(R->t[ix[r - 1]].flags & T_BREAK) &&
                         fid[r - 2] >= 0 && fid[r - 1] >= 0 && fid[r] >= 0) {
                         uint64_t k = tkey(fid[r - 2], fid[r - 1], fid[r]);
-                        size_t h = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (tcap - 1);
-                        while (tk[h] && tk[h] != k) h = (h + 1) & (tcap - 1);
-                        tk[h] = k;
+                        tk[tprobe(tk, tcap, k)] = k;
                     }
             }
             if (!strong && (!far || !(side ? tget(tk, tcap, f, fa, bid) : tget(tk, tcap, bid, fb, f))))

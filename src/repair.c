@@ -104,10 +104,10 @@ typedef struct {
     int32_t num; /* model id of <num>, -1 when the model has none */
     int style;
     bool pass1; /* first pass: no cache, record the reading in tok.p1 */
-    struct memo_ent *memo; /* candidate lattices by written context (see candidates) */
-    size_t memo_cap, memo_n;
-    struct memo_state *pool;
-    size_t pool_n, pool_cap;
+    struct lat_ent *lat; /* candidate lattices by written context (see candidates) */
+    size_t lat_cap, lat_n;
+    struct lat_state *lat_pool;
+    size_t lat_pool_n, lat_pool_cap;
     double log_keep; /* log(1 - CACHE_LAMBDA) */
     const struct wmemo *wm; /* tokenize's word memo: what each token is */
 } rstate;
@@ -1296,30 +1296,30 @@ typedef struct {
    written neighbours (when the first pass agreed with them) and on the
    document counts, which are fixed during a pass: administrative text
    repeats its phrases, so the states are kept per context and reused. */
-typedef struct memo_ent {
+typedef struct lat_ent {
     uint64_t key; /* 0 = empty */
     uint32_t off; /* states 1..nc-1 in the pool (state 0 is the written form) */
     uint8_t nc;
-} memo_ent;
+} lat_ent;
 
-typedef struct memo_state {
+typedef struct lat_state {
     int32_t id;
     double local, rank;
-} memo_state;
+} lat_state;
 
-#define MEMO_MAX ((size_t)1 << 16) /* slots, 16 bytes each: the table stays in cache */
+#define LAT_MAX ((size_t)1 << 16) /* slots, 16 bytes each: the table stays in cache */
 
-static uint64_t memo_key(int32_t prev, int32_t obs, int32_t next, bool name)
+static uint64_t lat_key(int32_t prev, int32_t obs, int32_t next, bool name)
 {
     return (uint64_t)(uint32_t)(prev + 2) | (uint64_t)(uint32_t)(obs + 2) << 21 |
            (uint64_t)(uint32_t)(next + 2) << 42 | (uint64_t)name << 63;
 }
 
-static memo_ent *memo_slot(rstate *R, uint64_t key)
+static lat_ent *lat_slot(rstate *R, uint64_t key)
 {
-    size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 24) & (R->memo_cap - 1);
-    while (R->memo[h].key && R->memo[h].key != key) h = (h + 1) & (R->memo_cap - 1);
-    return &R->memo[h];
+    size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 24) & (R->lat_cap - 1);
+    while (R->lat[h].key && R->lat[h].key != key) h = (h + 1) & (R->lat_cap - 1);
+    return &R->lat[h];
 }
 
 /* Keep the MAXC best states by rank (local score + unigram); state 0 is
@@ -1359,14 +1359,14 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
     add_state(L, x->obs, valid ? bonus : -30, 0);
     bool name = !(x->flags & T_BREAK) && x->syl.ncase == VBI_CASE_TITLE && !(x->flags & T_CAPSLINE);
     if (x->flags & (T_ABBR | T_CODE)) return;
-    memo_ent *me = NULL;
-    if (R->memo_cap && valid && !strip && x->obs >= 0 && lprev == oprev && x->p1 == x->obs &&
+    lat_ent *me = NULL;
+    if (R->lat_cap && valid && !strip && x->obs >= 0 && lprev == oprev && x->p1 == x->obs &&
         lnext == onext) {
-        uint64_t key = memo_key(oprev, x->obs, onext, name);
-        me = memo_slot(R, key);
+        uint64_t key = lat_key(oprev, x->obs, onext, name);
+        me = lat_slot(R, key);
         if (me->key == key) {
             for (int k = 1; k < me->nc; k++) {
-                const memo_state *ms = &R->pool[me->off + (uint32_t)k - 1];
+                const lat_state *ms = &R->lat_pool[me->off + (uint32_t)k - 1];
                 L->id[k] = ms->id;
                 L->local[k] = ms->local;
                 L->rank[k] = ms->rank;
@@ -1374,7 +1374,7 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
             L->nc = me->nc;
             return;
         }
-        if (R->memo_n * 10 >= R->memo_cap * 7) me = NULL; /* full: no new entries */
+        if (R->lat_n * 10 >= R->lat_cap * 7) me = NULL; /* full: no new entries */
         else me->key = key;
     }
     char sk[VBI_SYL_MAX + 1];
@@ -1411,21 +1411,21 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
         add_state(L, c, local, local + vbi_lm_unigram(R->lm, c));
     }
     if (me) {
-        if (R->pool_n + MAXC > R->pool_cap) {
-            size_t cap = R->pool_cap ? R->pool_cap * 2 : 4096;
-            memo_state *np = realloc(R->pool, cap * sizeof *np);
+        if (R->lat_pool_n + MAXC > R->lat_pool_cap) {
+            size_t cap = R->lat_pool_cap ? R->lat_pool_cap * 2 : 4096;
+            lat_state *np = realloc(R->lat_pool, cap * sizeof *np);
             if (!np) { /* no room: forget the slot, the result is the same */
                 me->key = 0;
                 return;
             }
-            R->pool = np;
-            R->pool_cap = cap;
+            R->lat_pool = np;
+            R->lat_pool_cap = cap;
         }
-        R->memo_n++;
+        R->lat_n++;
         me->nc = L->nc;
-        me->off = (uint32_t)R->pool_n;
+        me->off = (uint32_t)R->lat_pool_n;
         for (int k = 1; k < L->nc; k++) {
-            memo_state *ms = &R->pool[R->pool_n++];
+            lat_state *ms = &R->lat_pool[R->lat_pool_n++];
             ms->id = L->id[k];
             ms->local = L->local[k];
             ms->rank = L->rank[k];
@@ -1588,10 +1588,10 @@ static int layer_context(rstate *R)
     lattice *lat = malloc(MAXS * sizeof *lat);
     if (!lat) return VANBAN_ENOMEM;
     if (vbi_lm_size(R->lm) < (1u << 21) - 2) {
-        R->memo_cap = 1024;
-        while (R->memo_cap < nlm && R->memo_cap < MEMO_MAX) R->memo_cap <<= 1;
-        R->memo = calloc(R->memo_cap, sizeof *R->memo);
-        if (!R->memo) R->memo_cap = 0; /* slower, same result */
+        R->lat_cap = 1024;
+        while (R->lat_cap < nlm && R->lat_cap < LAT_MAX) R->lat_cap <<= 1;
+        R->lat = calloc(R->lat_cap, sizeof *R->lat);
+        if (!R->lat) R->lat_cap = 0; /* slower, same result */
     }
     /* pass 1: the model alone, a lower margin; its readings fill the cache */
     if (fill_cache(R, nv)) {
@@ -1605,9 +1605,9 @@ static int layer_context(rstate *R)
         free(lat);
         return VANBAN_ENOMEM;
     }
-    if (R->memo_cap) { /* the counts changed */
-        memset(R->memo, 0, R->memo_cap * sizeof *R->memo);
-        R->memo_n = R->pool_n = 0;
+    if (R->lat_cap) { /* the counts changed */
+        memset(R->lat, 0, R->lat_cap * sizeof *R->lat);
+        R->lat_n = R->lat_pool_n = 0;
     }
     decode_all(R, lat);
     free(lat);
@@ -2255,8 +2255,8 @@ int vbi_repair(vanban_parser *p)
     free(R.ucount);
     free(R.bkey);
     free(R.bval);
-    free(R.memo);
-    free(R.pool);
+    free(R.lat);
+    free(R.lat_pool);
     vbi_buf_free(&R.repl);
     return rc;
 }

@@ -44,13 +44,6 @@ struct vbi_lm {
     uint32_t ngroups;
 };
 
-static uint64_t fnv64(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 static uint32_t rd32(const unsigned char *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -128,7 +121,7 @@ int vbi_lm_open(vbi_lm **out, const vbi_sylgram *g, const void *data, size_t len
     for (uint32_t i = 1; i < nv; i++) {
         const char *k = lm->strings + lm->v[i].str;
         size_t kl = strlen(k);
-        size_t h = fnv64(k, kl) & mask;
+        size_t h = vbi_hash_bytes(k, kl) & mask;
         while (lm->key_ix[h]) h = (h + 1) & mask;
         lm->key_ix[h] = i + 1;
         if (vbi_syl_decode_utf8(g, k, kl, &lm->syl[i])) {
@@ -137,7 +130,7 @@ int vbi_lm_open(vbi_lm **out, const vbi_sylgram *g, const void *data, size_t len
         }
         char sk[VBI_SYL_MAX + 1];
         size_t sn = vbi_syl_skeleton(&lm->syl[i], sk);
-        size_t sh = fnv64(sk, sn) & mask;
+        size_t sh = vbi_hash_bytes(sk, sn) & mask;
         while (lm->skel_head[sh] && !skel_eq(lm, lm->skel_head[sh] - 1, sk, sn))
             sh = (sh + 1) & mask;
         if (!lm->skel_head[sh]) {
@@ -167,7 +160,7 @@ uint32_t vbi_lm_size(const vbi_lm *lm) { return lm->nvocab; }
 
 int32_t vbi_lm_id(const vbi_lm *lm, const char *key, size_t n)
 {
-    size_t mask = lm->key_cap - 1, h = fnv64(key, n) & mask;
+    size_t mask = lm->key_cap - 1, h = vbi_hash_bytes(key, n) & mask;
     while (lm->key_ix[h]) {
         uint32_t id = lm->key_ix[h] - 1;
         const char *k = lm->strings + lm->v[id].str;
@@ -188,7 +181,7 @@ const vbi_syl *vbi_lm_syl(const vbi_lm *lm, uint32_t id) { return &lm->syl[id]; 
 
 size_t vbi_lm_candidates(const vbi_lm *lm, const char *skel, size_t n, const uint32_t **ids)
 {
-    size_t mask = lm->skel_cap - 1, h = fnv64(skel, n) & mask;
+    size_t mask = lm->skel_cap - 1, h = vbi_hash_bytes(skel, n) & mask;
     while (lm->skel_head[h]) {
         uint32_t grp = lm->skel_head[h] - 1;
         if (skel_eq(lm, grp, skel, n)) {

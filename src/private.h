@@ -400,5 +400,9 @@ int32_t vbi_utf8_decode(const char *s, size_t n, size_t *adv);
 /* The first index i of the sorted map[0, n) with map[i] >= v (n if none):
    where original offset v lies in a text converted from another encoding. */
 size_t vbi_map_lower_bound(const uint32_t *map, size_t n, size_t v);
+/* A 64-bit FNV-1a-style hash of n bytes (the hash tables of the repair
+   stage and of vanban-train; its offset basis is not FNV's standard one,
+   kept so that table orders, and with them ties, stay as they were). */
+uint64_t vbi_hash_bytes(const char *s, size_t n);
 
 #endif

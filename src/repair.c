@@ -1132,13 +1132,6 @@ static bool same_text(const rstate *R, const tok *a, const tok *b)
     return a->len == b->len && !memcmp(R->p->text.p + a->off, R->p->text.p + b->off, a->len);
 }
 
-static uint64_t text_hash(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 /* Does b only add marks to a (letter by letter)? */
 static bool adds_marks(const vbi_syl *a, const vbi_syl *b)
 {
@@ -1220,7 +1213,7 @@ static int layer_codes(rstate *R)
         tok *x = &R->t[i];
         if (!(x->flags & T_ABBR) || !(x->flags & T_SYL) || (x->flags & (T_VALID | T_CODE)))
             continue;
-        size_t k = text_hash(R->p->text.p + x->off, x->len) & (cap - 1);
+        size_t k = vbi_hash_bytes(R->p->text.p + x->off, x->len) & (cap - 1);
         while (h[k].count && !same_text(R, &R->t[h[k].tok], x)) k = (k + 1) & (cap - 1);
         h[k].tok = (uint32_t)i;
         h[k].count++;
@@ -1244,7 +1237,7 @@ static int layer_codes(rstate *R)
         tok *x = &R->t[i];
         if (!(x->flags & T_ABBR) || !(x->flags & T_SYL) || (x->flags & (T_VALID | T_CODE)))
             continue;
-        size_t k = text_hash(R->p->text.p + x->off, x->len) & (cap - 1);
+        size_t k = vbi_hash_bytes(R->p->text.p + x->off, x->len) & (cap - 1);
         while (!same_text(R, &R->t[h[k].tok], x)) k = (k + 1) & (cap - 1);
         uint32_t mine = h[k].count;
         /* the best marked variant with the same letters (few distinct codes: scan) */

@@ -211,6 +211,13 @@ void vbi_sha256_final(vbi_sha256 *c, char hex[65])
     hex[64] = 0;
 }
 
+uint64_t vbi_hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
 size_t vbi_map_lower_bound(const uint32_t *map, size_t n, size_t v)
 {
     size_t lo = 0, hi = n;

@@ -34,13 +34,6 @@ typedef struct {
     size_t n, cap; /* open addressing over keys */
 } wtab;
 
-static uint64_t fnv64(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 static void *xmalloc(size_t n)
 {
     void *p = calloc(1, n);
@@ -71,7 +64,7 @@ static void wt_grow(wtab *t)
 static word *wt_get(wtab *t, const char *k, size_t n)
 {
     if ((t->n + 1) * 2 > t->cap) wt_grow(t);
-    size_t h = fnv64(k, n) & (t->cap - 1);
+    size_t h = vbi_hash_bytes(k, n) & (t->cap - 1);
     while (t->w[h].key) {
         if (strlen(t->w[h].key) == n && !memcmp(t->w[h].key, k, n)) return &t->w[h];
         h = (h + 1) & (t->cap - 1);

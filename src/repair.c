@@ -1659,12 +1659,8 @@ static int layer_pairs(rstate *R)
     while (tcap < R->n * 2) tcap <<= 1;
     uint64_t *tk = NULL; /* the document's word triples, made when first needed */
     pair_alt *alt = NULL;
-    if (!ix || !fid) {
-        free(ix);
-        free(fid);
-        free(tk);
-        return VANBAN_ENOMEM;
-    }
+    int rc = VANBAN_ENOMEM;
+    if (!ix || !fid) goto out;
     size_t m = 0;
     for (size_t i = 0; i < R->n; i++)
         if (R->t[i].flags & T_LM) {
@@ -1676,18 +1672,11 @@ static int layer_pairs(rstate *R)
     for (size_t q = 0; q < m; q++) {
         if (fid[q] >= 0) R->ucount[fid[q]]++;
         if (q && !(R->t[ix[q]].flags & T_BREAK) && fid[q - 1] >= 0 && fid[q] >= 0 &&
-            badd(R, fid[q - 1], fid[q])) {
-            free(ix);
-            free(fid);
-            return VANBAN_ENOMEM;
-        }
+            badd(R, fid[q - 1], fid[q]))
+            goto out;
     }
     alt = calloc(R->bcap, sizeof *alt); /* by slot of the bigram table, now complete */
-    if (!alt) {
-        free(ix);
-        free(fid);
-        return VANBAN_ENOMEM;
-    }
+    if (!alt) goto out;
     for (size_t q = 1; q < m; q++) {
         tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];
         int32_t fa = fid[q - 1], fb = fid[q];
@@ -1752,12 +1741,7 @@ static int layer_pairs(rstate *R)
             bool strong = best >= PAIR_STRONG && best >= 2 * PAIR_RATIO * mine;
             if (!strong && far && !tk) {
                 tk = calloc(tcap, sizeof *tk);
-                if (!tk) {
-                    free(ix);
-                    free(fid);
-                    free(alt);
-                    return VANBAN_ENOMEM;
-                }
+                if (!tk) goto out;
                 for (size_t r = 2; r < m; r++)
                     if (!(R->t[ix[r]].flags & T_BREAK) && !(R->t[ix[r - 1]].flags & T_BREAK) &&
                         fid[r - 2] >= 0 && fid[r - 1] >= 0 && fid[r] >= 0) {
@@ -1774,11 +1758,13 @@ static int layer_pairs(rstate *R)
         x->kind = K_DIACRITIC;
         x->conf = (float)best / (float)(best + mine);
     }
+    rc = 0;
+out:
     free(ix);
     free(fid);
     free(tk);
     free(alt);
-    return 0;
+    return rc;
 }
 
 /* ---- layer 5: page breaks and doubled syllables ---------------------------- */

@@ -80,12 +80,19 @@ typedef struct {
     uint32_t line;
     int32_t obs;       /* model id of the written syllable, -1 unknown */
     int32_t p1;        /* what the first pass (no cache) read here: the cache's id */
-    uint32_t roff, rlen;
     uint16_t flags;
-    uint8_t kind;
-    float conf;
-    vbi_syl syl, out;
+    uint8_t ncase, marked; /* of the written syllable (SYL has the rest) */
 } tok;
+
+/* What a token becomes when a layer changes it: R->fx[i] for token i, in
+   an array of its own, so that the passes over the tokens read only what
+   every token has (the pages of tokens nothing changes stay untouched). */
+typedef struct {
+    vbi_syl out;          /* the new syllable (T_CHANGED) */
+    uint8_t kind;         /* K_*, 0 while nothing changed it */
+    float conf;
+    uint32_t roff, rlen;  /* the replacement in R->repl (T_REPL) */
+} tfix;
 
 typedef struct {
     vanban_parser *p;
@@ -93,6 +100,7 @@ typedef struct {
     const vbi_lm *lm;
     tok *t;
     size_t n, cap;
+    tfix *fx; /* by token, made after tokenize */
     vbi_buf repl;
     uint32_t *ucount; /* document unigram counts by model id */
     uint64_t *bkey;   /* document bigram hash: key (a+1)<<32|(b+1), 0 empty */
@@ -111,6 +119,8 @@ typedef struct {
     double log_keep; /* log(1 - CACHE_LAMBDA) */
     const struct wmemo *wm; /* tokenize's word memo: what each token is */
 } rstate;
+
+#define FX(R, x) (&(R)->fx[(x) - (R)->t])
 
 /* ---- tokens --------------------------------------------------------------- */
 
@@ -223,6 +233,18 @@ typedef struct chunk_more {
     uint64_t k1;  /* chunk_key: the last 8 bytes */
     uint32_t off; /* the bytes in p->text (compared whole when more than 16) */
 } chunk_more;
+
+/* The written syllable of token x, from the word memo (all zero for a
+   number or a word too long to be a syllable). */
+static const vbi_syl no_syl;
+
+static inline const vbi_syl *tok_syl(const rstate *R, const tok *x)
+{
+    uint32_t id = R->wm->tid[x - R->t];
+    return id == MEMO_NONE ? &no_syl : &R->wm->e[id].syl;
+}
+
+#define SYL(R, x) tok_syl(R, x)
 
 static void memo_free(wmemo *m)
 {
@@ -384,7 +406,7 @@ static uint16_t code_flags(bool url, int32_t ppc, int32_t pc, int32_t next, int3
                   ((digit_l || digit_r) && !(x->flags & T_LOWER))))
         f |= T_CODE; /* 15/2024/NĐ-CP, 12/PA */
     if ((x->flags & T_UPPER) && (x->flags & T_LOWER) &&
-        !((x->flags & T_SYL) && x->syl.ncase == VBI_CASE_TITLE))
+        !((x->flags & T_SYL) && x->ncase == VBI_CASE_TITLE))
         f |= T_CODE; /* TgNc, iPhone */
     if ((x->flags & T_UPPER) && !(x->flags & T_LOWER) && !(x->flags & T_CAPSLINE) && nc >= 2)
         f |= T_ABBR;
@@ -561,7 +583,8 @@ static int chunk_words(const rstate *R, wmemo *m, uint32_t off, size_t n, uint16
         tok x;
         memset(&x, 0, sizeof x);
         x.flags = e->flags;
-        x.syl = e->syl;
+        x.ncase = e->syl.ncase;
+        x.marked = e->syl.marked;
         x.flags |= code_flags(url_chunk(s, 0, n), ppc, pc, next, next2, &x, nc);
         /* a hyphen chain (tokenize: the word before is a word too) that
            starts with a capital is a name: every word of it is a code */
@@ -750,12 +773,9 @@ static int push_word(rstate *R, wmemo *m, size_t li, size_t a, const cword *w)
     x.obs = -1;
     x.flags = w->flags;
     if (l->flags & VBI_L_CAPS) x.flags = (uint16_t)((x.flags | T_CAPSLINE) & ~T_ABBR);
-    if (w->wid != MEMO_NONE) {
-        x.syl = m->e[w->wid].syl;
-    } else { /* a long word: judged again */
-        wentry tmp;
-        judge(R, R->p->text.p + x.off, x.len, &tmp);
-        x.syl = tmp.syl;
+    if (w->wid != MEMO_NONE) { /* a long word has no syllable: left zero */
+        x.ncase = m->e[w->wid].syl.ncase;
+        x.marked = m->e[w->wid].syl.marked;
     }
     return push_tid(m, R->n, w->wid) || push_tok(R, &x) ? VANBAN_ENOMEM : 0;
 }
@@ -895,7 +915,8 @@ static int tokenize(rstate *R, wmemo *m)
             if (memo_get(R, m, x.off, j - i, &tmp, &id)) return VANBAN_ENOMEM;
             we = id == MEMO_NONE ? &tmp : &m->e[id];
             x.flags |= we->flags;
-            x.syl = we->syl;
+            x.ncase = we->syl.ncase;
+            x.marked = we->syl.marked;
             if (push_tid(m, R->n, id)) return VANBAN_ENOMEM;
             int32_t next = j < n ? c2 : ' ';
             int32_t next2 = ' ';
@@ -950,14 +971,14 @@ static int tokenize(rstate *R, wmemo *m)
     }
     for (size_t i = 0; i < R->n; i++) {
         tok *x = &R->t[i];
-        if (!(x->flags & T_ABBR) || !(x->flags & T_SYL) || !((x->flags & T_VALID) || x->syl.marked))
+        if (!(x->flags & T_ABBR) || !(x->flags & T_SYL) || !((x->flags & T_VALID) || x->marked))
             continue;
         for (int d = -1; d <= 1; d += 2) {
             size_t j = i + (size_t)d;
             if ((d < 0 && i == 0) || j >= R->n) continue;
             tok *y = &R->t[j];
-            if (y->line == x->line && (y->flags & T_ABBR) && (y->flags & T_SYL) && y->syl.n >= 2 &&
-                ((y->flags & T_VALID) || y->syl.marked) && x->syl.n >= 2) {
+            if (y->line == x->line && (y->flags & T_ABBR) && (y->flags & T_SYL) && SYL(R, y)->n >= 2 &&
+                ((y->flags & T_VALID) || y->marked) && SYL(R, x)->n >= 2) {
                 x->flags |= T_CAPSLINE;
                 break;
             }
@@ -1088,23 +1109,23 @@ static void layer_structure(rstate *R, const wmemo *m)
 {
     for (size_t i = 0; i < R->n; i++) {
         tok *x = &R->t[i];
-        if ((x->flags & (T_VALID | T_CODE)) != T_VALID || !x->syl.tone) continue;
+        if ((x->flags & (T_VALID | T_CODE)) != T_VALID || !SYL(R, x)->tone) continue;
         const wentry *e = m->tid[i] != MEMO_NONE ? &m->e[m->tid[i]] : NULL;
-        int tp = e ? e->tp : vbi_syl_tone_pos(R->g, &x->syl, VBI_STYLE_TRADITIONAL);
-        int mp = e ? e->mp : vbi_syl_tone_pos(R->g, &x->syl, VBI_STYLE_MODERN);
-        if (x->syl.tpos == tp || x->syl.tpos == mp || tp < 0) continue;
-        x->out = x->syl;
-        x->out.tpos = (int8_t)tp;
+        int tp = e ? e->tp : vbi_syl_tone_pos(R->g, SYL(R, x), VBI_STYLE_TRADITIONAL);
+        int mp = e ? e->mp : vbi_syl_tone_pos(R->g, SYL(R, x), VBI_STYLE_MODERN);
+        if (SYL(R, x)->tpos == tp || SYL(R, x)->tpos == mp || tp < 0) continue;
+        FX(R, x)->out = *SYL(R, x);
+        FX(R, x)->out.tpos = (int8_t)tp;
         x->flags |= T_CHANGED;
-        x->kind = K_SPELLING;
-        x->conf = 0.99f;
+        FX(R, x)->kind = K_SPELLING;
+        FX(R, x)->conf = 0.99f;
     }
 }
 
 /* vbi_syl_style of token i (a valid syllable), from the memo. */
 static int tok_style(const rstate *R, const wmemo *m, size_t i)
 {
-    return m->tid[i] != MEMO_NONE ? m->e[m->tid[i]].style : vbi_syl_style(R->g, &R->t[i].syl);
+    return m->tid[i] != MEMO_NONE ? m->e[m->tid[i]].style : vbi_syl_style(R->g, SYL(R, &R->t[i]));
 }
 
 static int doc_style(rstate *R, const wmemo *m)
@@ -1196,10 +1217,10 @@ static int model_code(rstate *R, tok *x)
     }
     if (best < CODE_MIN || best < CODE_RATIO * ((uint64_t)mine + 1)) return 0;
     x->flags |= T_CHANGED | T_REPL;
-    x->kind = K_DIACRITIC;
-    x->conf = (float)best / (float)(best + mine);
-    x->roff = (uint32_t)R->repl.len;
-    x->rlen = (uint32_t)bl;
+    FX(R, x)->kind = K_DIACRITIC;
+    FX(R, x)->conf = (float)best / (float)(best + mine);
+    FX(R, x)->roff = (uint32_t)R->repl.len;
+    FX(R, x)->rlen = (uint32_t)bl;
     return vbi_buf_put(&R->repl, bv, bl) ? VANBAN_ENOMEM : 0;
 }
 
@@ -1245,17 +1266,17 @@ static int layer_codes(rstate *R)
         for (size_t q = 0; q < nfreq; q++) {
             if (freq[q].count < 2 * mine) continue;
             const tok *y = &R->t[freq[q].tok];
-            if (adds_marks(&x->syl, &y->syl) && freq[q].count > best) {
+            if (adds_marks(SYL(R, x), SYL(R, y)) && freq[q].count > best) {
                 best = freq[q].count;
                 bt = freq[q].tok;
             }
         }
         if (best) {
             x->flags |= T_CHANGED | T_REPL;
-            x->kind = K_DIACRITIC;
-            x->conf = (float)best / (float)(best + mine);
-            x->roff = (uint32_t)R->repl.len;
-            x->rlen = R->t[bt].len;
+            FX(R, x)->kind = K_DIACRITIC;
+            FX(R, x)->conf = (float)best / (float)(best + mine);
+            FX(R, x)->roff = (uint32_t)R->repl.len;
+            FX(R, x)->rlen = R->t[bt].len;
             if (vbi_buf_put(&R->repl, R->p->text.p + R->t[bt].off, R->t[bt].len)) {
                 free(freq);
                 free(h);
@@ -1267,7 +1288,7 @@ static int layer_codes(rstate *R)
     free(h);
     for (size_t i = 0; i < R->n; i++) {
         tok *x = &R->t[i];
-        if ((x->flags & (T_SYL | T_VALID | T_LOWER | T_CHANGED)) != T_SYL || x->syl.n < 2) continue;
+        if ((x->flags & (T_SYL | T_VALID | T_LOWER | T_CHANGED)) != T_SYL || SYL(R, x)->n < 2) continue;
         int rc = model_code(R, x);
         if (rc) return rc;
     }
@@ -1350,7 +1371,7 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
     /* a syllable the model never saw is more likely damage than a word */
     if (x->obs < 0 && !strip) bonus *= UNSEEN_BONUS;
     add_state(L, x->obs, valid ? bonus : -30, 0);
-    bool name = !(x->flags & T_BREAK) && x->syl.ncase == VBI_CASE_TITLE && !(x->flags & T_CAPSLINE);
+    bool name = !(x->flags & T_BREAK) && x->ncase == VBI_CASE_TITLE && !(x->flags & T_CAPSLINE);
     if (x->flags & (T_ABBR | T_CODE)) return;
     lat_ent *me = NULL;
     if (R->lat_cap && valid && !strip && x->obs >= 0 && lprev == oprev && x->p1 == x->obs &&
@@ -1371,7 +1392,7 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
         else me->key = key;
     }
     char sk[VBI_SYL_MAX + 1];
-    size_t sn = vbi_syl_skeleton(&x->syl, sk);
+    size_t sn = vbi_syl_skeleton(SYL(R, x), sk);
     const uint32_t *ids;
     size_t nc = vbi_lm_candidates(R->lm, sk, sn, &ids);
     double keep = NAN; /* the written form's score with the written neighbours */
@@ -1379,7 +1400,7 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
         int32_t c = (int32_t)ids[k];
         if (c == x->obs) continue;
         const vbi_syl *cs = vbi_lm_syl(R->lm, (uint32_t)c);
-        double local = strip ? 0 : -edit_cost(&x->syl, cs);
+        double local = strip ? 0 : -edit_cost(SYL(R, x), cs);
         if (name && valid && !strip) {
             /* a capitalised word inside a sentence is a name unless the
                document itself writes the other form more often */
@@ -1426,6 +1447,36 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
     }
 }
 
+/* Apply the states chosen for positions s..e of a sentence (k: the state at
+   e, then back); d is how much better the path is than the written one. */
+static void apply_run(rstate *R, const size_t *ix, lattice *lat, size_t s, size_t e, int k,
+                      double d)
+{
+    for (size_t q = e + 1; q-- > s;) {
+        const lattice *L = &lat[q];
+        if (R->pass1) {
+            R->t[ix[q]].p1 = L->id[k];
+        } else if (k != 0) {
+            tok *x = &R->t[ix[q]];
+            int32_t c = L->id[k];
+            if (c >= 0 && !(x->flags & T_CHANGED)) {
+                const vbi_syl *cs = vbi_lm_syl(R->lm, (uint32_t)c);
+                FX(R, x)->out = *cs;
+                FX(R, x)->out.ncase = x->ncase;
+                x->flags |= T_CHANGED;
+                FX(R, x)->kind = (x->flags & T_VALID) ? K_DIACRITIC : K_SPELLING;
+                FX(R, x)->conf = (float)(d / (d + 2.0));
+            }
+        }
+        k = L->back[k];
+    }
+}
+
+/* Viterbi over one sentence.  A position with one state (the written form,
+   nearly all of them) fixes the path through it, so only the runs of
+   positions with a choice are decoded, each between its fixed neighbours:
+   the same path as decoding the whole sentence, without scoring the
+   transitions between fixed words. */
 static int decode_sentence(rstate *R, size_t *ix, size_t m, lattice *lat)
 {
     for (size_t q = 0; q < m; q++) {
@@ -1435,54 +1486,59 @@ static int decode_sentence(rstate *R, size_t *ix, size_t m, lattice *lat)
         int32_t lnext = q + 1 < m ? R->t[ix[q + 1]].p1 : -2;
         candidates(R, ix[q], &lat[q], oprev, onext, lprev, lnext);
     }
-    for (size_t q = 0; q < m; q++) {
-        lattice *L = &lat[q];
-        int32_t ob = R->t[ix[q]].p1;
-        int32_t oa = q ? R->t[ix[q - 1]].p1 : VBI_LM_BOS;
-        for (int k = 0; k < L->nc; k++) {
-            if (q == 0) {
-                L->score[k] = L->local[k] + trans(R, VBI_LM_BOS, L->id[k], VBI_LM_BOS, ob);
-                L->back[k] = 0;
-                continue;
-            }
-            const lattice *P = &lat[q - 1];
-            double best = -INFINITY;
-            int bk = 0;
-            for (int j = 0; j < P->nc; j++) {
-                double s = P->score[j] + trans(R, P->id[j], L->id[k], oa, ob);
-                if (s > best) {
-                    best = s;
-                    bk = j;
+    for (size_t s = 0; s < m; s++) {
+        if (lat[s].nc < 2) continue;
+        size_t e = s;
+        while (e + 1 < m && lat[e + 1].nc >= 2) e++;
+        /* the fixed word before the run (or the sentence start) */
+        int32_t before = s ? lat[s - 1].id[0] : VBI_LM_BOS;
+        int32_t obefore = s ? R->t[ix[s - 1]].p1 : VBI_LM_BOS;
+        double kept = 0; /* the written path's score */
+        for (size_t q = s; q <= e; q++) {
+            lattice *L = &lat[q];
+            int32_t ob = R->t[ix[q]].p1;
+            for (int k = 0; k < L->nc; k++) {
+                if (q == s) {
+                    L->score[k] = L->local[k] + trans(R, before, L->id[k], obefore, ob);
+                    L->back[k] = 0;
+                    continue;
                 }
+                const lattice *P = &lat[q - 1];
+                int32_t oa = R->t[ix[q - 1]].p1;
+                double best = -INFINITY;
+                int bk = 0;
+                for (int j = 0; j < P->nc; j++) {
+                    double sc = P->score[j] + trans(R, P->id[j], L->id[k], oa, ob);
+                    if (sc > best) {
+                        best = sc;
+                        bk = j;
+                    }
+                    if (j == 0 && k == 0) kept += sc - P->score[0];
+                }
+                L->score[k] = best + L->local[k];
+                L->back[k] = (uint8_t)bk;
             }
-            L->score[k] = best + L->local[k];
-            L->back[k] = (uint8_t)bk;
+            kept += L->local[0];
+            if (q == s) kept += L->score[0] - L->local[0];
         }
-    }
-    /* best final state, then back */
-    const lattice *E = &lat[m - 1];
-    int k = 0;
-    for (int j = 1; j < E->nc; j++)
-        if (E->score[j] > E->score[k]) k = j;
-    double delta = E->score[k] - E->score[0];
-    for (size_t q = m; q-- > 0;) {
-        lattice *L = &lat[q];
-        if (R->pass1) {
-            R->t[ix[q]].p1 = L->id[k];
-        } else if (k != 0) {
-            tok *x = &R->t[ix[q]];
-            int32_t c = L->id[k];
-            if (c >= 0 && !(x->flags & T_CHANGED)) {
-                const vbi_syl *cs = vbi_lm_syl(R->lm, (uint32_t)c);
-                x->out = *cs;
-                x->out.ncase = x->syl.ncase;
-                x->flags |= T_CHANGED;
-                x->kind = (x->flags & T_VALID) ? K_DIACRITIC : K_SPELLING;
-                double d = delta > 0 ? delta : 1;
-                x->conf = (float)(d / (d + 2.0));
+        /* into the fixed word after the run, if any */
+        const lattice *E = &lat[e];
+        int k = 0;
+        double best = -INFINITY, k0 = 0;
+        for (int j = 0; j < E->nc; j++) {
+            double sc = E->score[j];
+            if (e + 1 < m)
+                sc += trans(R, E->id[j], lat[e + 1].id[0], R->t[ix[e]].p1, R->t[ix[e + 1]].p1);
+            if (j == 0) k0 = sc - E->score[0];
+            if (sc > best) {
+                best = sc;
+                k = j;
             }
         }
-        k = L->back[k];
+        kept += k0;
+        double d = best - kept;
+        apply_run(R, ix, lat, s, e, k, d > 0 ? d : 1);
+        s = e;
     }
     return 0;
 }
@@ -1499,8 +1555,9 @@ static bool lm_token(const tok *x)
    repeated OCR errors ("cong tác" twice) cannot vouch for themselves, and a
    rare correct word the model alone would change ("vĩ đại") does not lend
    its context to the wrong reading.  Text typed without marks stays out: it would only teach
-   the decoder to keep them off. */
-static int fill_cache(rstate *R, uint32_t nv)
+   the decoder to keep them off.  The first pass reads only the word counts
+   (pairs: false), the second the pairs too. */
+static int fill_cache(rstate *R, uint32_t nv, bool pairs)
 {
     memset(R->ucount, 0, nv * sizeof *R->ucount);
     bclear(R);
@@ -1516,7 +1573,7 @@ static int fill_cache(rstate *R, uint32_t nv)
         if (x->p1 >= 0 && x->p1 == x->obs) {
             R->ucount[x->p1]++;
             R->ndoc++;
-            if (badd(R, prev, x->p1)) return VANBAN_ENOMEM;
+            if (pairs && badd(R, prev, x->p1)) return VANBAN_ENOMEM;
         }
         prev = x->p1;
     }
@@ -1550,8 +1607,8 @@ static int layer_context(rstate *R)
     for (size_t i = 0; i < R->n; i++) {
         tok *x = &R->t[i];
         if (!(x->flags & T_SYL)) continue;
-        uint32_t id = R->wm ? R->wm->tid[i] : MEMO_NONE;
-        x->obs = !(x->flags & T_VALID) ? -1 : id != MEMO_NONE ? R->wm->e[id].obs : key_id(R, &x->syl);
+        uint32_t id = R->wm->tid[i];
+        x->obs = !(x->flags & T_VALID) ? -1 : id != MEMO_NONE ? R->wm->e[id].obs : key_id(R, SYL(R, x));
         if (lm_token(x)) nlm++;
     }
     R->bcap = 4096;
@@ -1573,7 +1630,7 @@ static int layer_context(rstate *R)
         if (!lm_token(x) || (x->flags & T_NUM)) continue;
         total++;
         dtotal++;
-        if (x->syl.marked) marked++, dmarked++;
+        if (x->marked) marked++, dmarked++;
     }
     if (dtotal >= 8 && dmarked * 10 < dtotal)
         for (size_t k = 0; k < R->n; k++) R->t[k].flags |= T_STRIP;
@@ -1587,14 +1644,14 @@ static int layer_context(rstate *R)
         if (!R->lat) R->lat_cap = 0; /* slower, same result */
     }
     /* pass 1: the model alone, a lower margin; its readings fill the cache */
-    if (fill_cache(R, nv)) {
+    if (fill_cache(R, nv, false)) {
         free(lat);
         return VANBAN_ENOMEM;
     }
     R->pass1 = true;
     decode_all(R, lat);
     R->pass1 = false;
-    if (fill_cache(R, nv)) {
+    if (fill_cache(R, nv, true)) {
         free(lat);
         return VANBAN_ENOMEM;
     }
@@ -1615,7 +1672,7 @@ static int32_t final_id(rstate *R, const tok *x)
     if (x->flags & T_NUM) return x->obs;
     if (!(x->flags & T_CHANGED)) return x->obs;
     if (x->flags & (T_REPL | T_DELETE)) return -1;
-    return key_id(R, &x->out);
+    return key_id(R, &FX(R, x)->out);
 }
 
 /* "đổi ngoại" 5 times, "đối ngoại" 36 times in one document: when a pair of
@@ -1639,34 +1696,107 @@ static size_t tprobe(const uint64_t *tk, size_t cap, uint64_t k)
     return h;
 }
 
-static bool tget(const uint64_t *tk, size_t cap, int32_t a, int32_t b, int32_t c)
-{
-    return tk[tprobe(tk, cap, tkey(a, b, c))] != 0;
-}
-
 typedef struct {
     int32_t bid[2];   /* the best other reading of the first, the second word */
     uint32_t best[2]; /* how often the document writes the pair with it */
     uint8_t state;    /* 0 not worked out, 1 unknown to the model, 2 known */
 } pair_alt;
 
+/* What the pair (fa fb), at slot h of the bigram table, could become: it
+   depends on the pair alone, so it is worked out once per distinct pair. */
+static void pair_work(rstate *R, pair_alt *pa, int32_t fa, int32_t fb)
+{
+    pa->state = vbi_lm_bigram_count(R->lm, fa, fb) ? 2 : 1;
+    for (int sd = 0; sd < 2 && pa->state == 1; sd++) {
+        pa->bid[sd] = -1;
+        pa->best[sd] = 0;
+        char sk[VBI_SYL_MAX + 1];
+        size_t sn = vbi_syl_skeleton(vbi_lm_syl(R->lm, (uint32_t)(sd ? fb : fa)), sk);
+        const uint32_t *ids;
+        size_t nc = vbi_lm_candidates(R->lm, sk, sn, &ids);
+        for (size_t k = 0; k < nc; k++) {
+            int32_t c = (int32_t)ids[k];
+            if (c == (sd ? fb : fa)) continue;
+            uint32_t n = sd ? bget(R, fa, c) : bget(R, c, fb);
+            if (n > pa->best[sd] &&
+                vbi_lm_bigram_count(R->lm, sd ? fa : c, sd ? c : fb) >= PAIR_LM_MIN) {
+                pa->best[sd] = n;
+                pa->bid[sd] = c;
+            }
+        }
+    }
+}
+
+/* The pairs layer's working set: the sentence's LM tokens (ix), their
+   final readings (fid), per bigram slot the pair's alternatives (alt), and
+   the word triples it asks about (a set: key, then whether the document
+   writes them). */
+typedef struct {
+    size_t *ix;
+    int32_t *fid;
+    size_t m;
+    pair_alt *alt;
+    uint64_t *qk;
+    uint8_t *qhit;
+    size_t qn, qcap; /* keys, slots (a power of two, at most half full) */
+} pairs_ws;
+
+/* The word on the far side of the pair (q-1 q) from the changed side: the
+   one before the pair when the second word changes, after it when the
+   first does; -1 when a break or an unknown word is there. */
+static int32_t far_word(const rstate *R, const pairs_ws *w, size_t q, int side)
+{
+    const tok *a = &R->t[w->ix[q - 1]];
+    if (side) return q >= 2 && !(a->flags & T_BREAK) ? w->fid[q - 2] : -1;
+    return q + 1 < w->m && !(R->t[w->ix[q + 1]].flags & T_BREAK) ? w->fid[q + 1] : -1;
+}
+
+static int query_add(pairs_ws *w, uint64_t k)
+{
+    if ((w->qn + 1) * 2 > w->qcap) {
+        size_t nc = w->qcap ? w->qcap * 2 : 64;
+        uint64_t *nk = calloc(nc, sizeof *nk);
+        if (!nk) return VANBAN_ENOMEM;
+        for (size_t i = 0; i < w->qcap; i++)
+            if (w->qk[i]) nk[tprobe(nk, nc, w->qk[i])] = w->qk[i];
+        free(w->qk);
+        w->qk = nk;
+        w->qcap = nc;
+    }
+    size_t h = tprobe(w->qk, w->qcap, k);
+    if (!w->qk[h]) {
+        w->qk[h] = k;
+        w->qn++;
+    }
+    return 0;
+}
+
+/* Whether the document writes the triple k (one of the queries). */
+static bool query_hit(const pairs_ws *w, uint64_t k)
+{
+    if (!w->qcap) return false;
+    size_t h = tprobe(w->qk, w->qcap, k);
+    return w->qk[h] == k && w->qhit[h];
+}
+
 static int layer_pairs(rstate *R)
 {
     if (vbi_lm_size(R->lm) >= (1u << 21) - 1) return 0;
-    size_t *ix = malloc((R->n + 1) * sizeof *ix);
-    int32_t *fid = malloc((R->n + 1) * sizeof *fid);
-    size_t tcap = 1024;
-    while (tcap < R->n * 2) tcap <<= 1;
-    uint64_t *tk = NULL; /* the document's word triples, made when first needed */
-    pair_alt *alt = NULL;
+    pairs_ws w;
+    memset(&w, 0, sizeof w);
+    w.ix = malloc((R->n + 1) * sizeof *w.ix);
+    w.fid = malloc((R->n + 1) * sizeof *w.fid);
     int rc = VANBAN_ENOMEM;
-    if (!ix || !fid) goto out;
+    if (!w.ix || !w.fid) goto out;
     size_t m = 0;
     for (size_t i = 0; i < R->n; i++)
         if (R->t[i].flags & T_LM) {
-            ix[m] = i;
-            fid[m++] = final_id(R, &R->t[i]);
+            w.ix[m] = i;
+            w.fid[m++] = final_id(R, &R->t[i]);
         }
+    w.m = m;
+    const int32_t *fid = w.fid;
+    const size_t *ix = w.ix;
     bclear(R);
     memset(R->ucount, 0, vbi_lm_size(R->lm) * sizeof *R->ucount);
     for (size_t q = 0; q < m; q++) {
@@ -1675,39 +1805,45 @@ static int layer_pairs(rstate *R)
             badd(R, fid[q - 1], fid[q]))
             goto out;
     }
-    alt = calloc(R->bcap, sizeof *alt); /* by slot of the bigram table, now complete */
-    if (!alt) goto out;
+    w.alt = calloc(R->bcap, sizeof *w.alt); /* by slot of the bigram table, now complete */
+    if (!w.alt) goto out;
+    /* first sweep: each pair's alternatives, and the triples the second
+       sweep may ask about (both sides: which side changes depends on what
+       changed before) */
+    for (size_t q = 1; q < m; q++) {
+        const tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];
+        int32_t fa = fid[q - 1], fb = fid[q];
+        if ((b->flags & T_BREAK) || fa < 0 || fb < 0 || (a->flags & T_NUM) ||
+            (b->flags & T_NUM))
+            continue;
+        pair_alt *pa = &w.alt[bprobe(R, fa, fb)]; /* the pair is in the table */
+        if (!pa->state) pair_work(R, pa, fa, fb);
+        if (pa->state != 1) continue;
+        for (int sd = 0; sd < 2; sd++) {
+            int32_t f = far_word(R, &w, q, sd), bid = pa->bid[sd];
+            if (bid < 0 || f < 0 || pa->best[sd] < PAIR_MIN) continue;
+            if (query_add(&w, sd ? tkey(f, fa, bid) : tkey(bid, fb, f))) goto out;
+        }
+    }
+    if (w.qn) { /* one look over the document's triples */
+        w.qhit = calloc(w.qcap, 1);
+        if (!w.qhit) goto out;
+        for (size_t r = 2; r < m; r++)
+            if (!(R->t[ix[r]].flags & T_BREAK) && !(R->t[ix[r - 1]].flags & T_BREAK) &&
+                fid[r - 2] >= 0 && fid[r - 1] >= 0 && fid[r] >= 0) {
+                uint64_t k = tkey(fid[r - 2], fid[r - 1], fid[r]);
+                size_t h = tprobe(w.qk, w.qcap, k);
+                if (w.qk[h]) w.qhit[h] = 1;
+            }
+    }
     for (size_t q = 1; q < m; q++) {
         tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];
         int32_t fa = fid[q - 1], fb = fid[q];
         if ((b->flags & T_BREAK) || fa < 0 || fb < 0 || (a->flags & T_NUM) ||
             (b->flags & T_NUM))
             continue;
-        /* what the pair could become depends on the pair alone: worked out
-           once per distinct pair, in the slot's entry */
-        size_t h = bprobe(R, fa, fb); /* the pair is in the table */
-        pair_alt *pa = &alt[h];
-        if (!pa->state) {
-            pa->state = vbi_lm_bigram_count(R->lm, fa, fb) ? 2 : 1;
-            for (int sd = 0; sd < 2 && pa->state == 1; sd++) {
-                pa->bid[sd] = -1;
-                pa->best[sd] = 0;
-                char sk[VBI_SYL_MAX + 1];
-                size_t sn = vbi_syl_skeleton(vbi_lm_syl(R->lm, (uint32_t)(sd ? fb : fa)), sk);
-                const uint32_t *ids;
-                size_t nc = vbi_lm_candidates(R->lm, sk, sn, &ids);
-                for (size_t k = 0; k < nc; k++) {
-                    int32_t c = (int32_t)ids[k];
-                    if (c == (sd ? fb : fa)) continue;
-                    uint32_t n = sd ? bget(R, fa, c) : bget(R, c, fb);
-                    if (n > pa->best[sd] &&
-                        vbi_lm_bigram_count(R->lm, sd ? fa : c, sd ? c : fb) >= PAIR_LM_MIN) {
-                        pa->best[sd] = n;
-                        pa->bid[sd] = c;
-                    }
-                }
-            }
-        }
+        size_t h = bprobe(R, fa, fb);
+        const pair_alt *pa = &w.alt[h];
         if (pa->state != 1) continue; /* the model knows the pair */
         uint32_t mine = R->bval[h], best = 0;
         int32_t bid = -1;
@@ -1727,43 +1863,30 @@ static int layer_pairs(rstate *R)
            words ("mối quan hệ" for "mỗi quan hệ"; "trong tình hình" does
            not make "trong tỉnh," wrong) or write the pair PAIR_STRONG times
            ("chính trị - đổi ngoại" in a file with "đối ngoại" 45 times). */
-        bool other = side ? q + 1 < m && !(R->t[ix[q + 1]].flags & T_BREAK) && fid[q + 1] >= 0
-                          : q >= 2 && !(a->flags & T_BREAK) && fid[q - 2] >= 0;
-        if (other) {
-            int32_t o = fid[side ? q + 1 : q - 2];
+        int32_t o = far_word(R, &w, q, !side); /* the neighbour on the changed side */
+        if (o >= 0) {
             if (!(side ? vbi_lm_bigram_count(R->lm, bid, o) : vbi_lm_bigram_count(R->lm, o, bid)))
                 continue;
         } else {
-            /* the third word on the far side of the pair */
-            bool far = side ? q >= 2 && !(a->flags & T_BREAK) && fid[q - 2] >= 0
-                            : q + 1 < m && !(R->t[ix[q + 1]].flags & T_BREAK) && fid[q + 1] >= 0;
-            int32_t f = far ? fid[side ? q - 2 : q + 1] : -1;
+            int32_t f = far_word(R, &w, q, side);
             bool strong = best >= PAIR_STRONG && best >= 2 * PAIR_RATIO * mine;
-            if (!strong && far && !tk) {
-                tk = calloc(tcap, sizeof *tk);
-                if (!tk) goto out;
-                for (size_t r = 2; r < m; r++)
-                    if (!(R->t[ix[r]].flags & T_BREAK) && !(R->t[ix[r - 1]].flags & T_BREAK) &&
-                        fid[r - 2] >= 0 && fid[r - 1] >= 0 && fid[r] >= 0) {
-                        uint64_t k = tkey(fid[r - 2], fid[r - 1], fid[r]);
-                        tk[tprobe(tk, tcap, k)] = k;
-                    }
-            }
-            if (!strong && (!far || !(side ? tget(tk, tcap, f, fa, bid) : tget(tk, tcap, bid, fb, f))))
+            if (!strong &&
+                (f < 0 || !query_hit(&w, side ? tkey(f, fa, bid) : tkey(bid, fb, f))))
                 continue;
         }
-        x->out = *vbi_lm_syl(R->lm, (uint32_t)bid);
-        x->out.ncase = x->syl.ncase;
+        FX(R, x)->out = *vbi_lm_syl(R->lm, (uint32_t)bid);
+        FX(R, x)->out.ncase = x->ncase;
         x->flags |= T_CHANGED;
-        x->kind = K_DIACRITIC;
-        x->conf = (float)best / (float)(best + mine);
+        FX(R, x)->kind = K_DIACRITIC;
+        FX(R, x)->conf = (float)best / (float)(best + mine);
     }
     rc = 0;
 out:
-    free(ix);
-    free(fid);
-    free(tk);
-    free(alt);
+    free(w.ix);
+    free(w.fid);
+    free(w.alt);
+    free(w.qk);
+    free(w.qhit);
     return rc;
 }
 
@@ -1777,8 +1900,8 @@ static int layer_breaks(rstate *R)
             (a->flags & T_UPPER) || (b->flags & T_UPPER) || !same_text(R, a, b) ||
             (a->flags & (T_CODE | T_DELETE)) || (b->flags & T_CODE))
             continue;
-        const vbi_syl *sa = (a->flags & T_CHANGED) ? &a->out : &a->syl;
-        const vbi_syl *sb = (b->flags & T_CHANGED) ? &b->out : &b->syl;
+        const vbi_syl *sa = (a->flags & T_CHANGED) ? &FX(R, a)->out : SYL(R, a);
+        const vbi_syl *sb = (b->flags & T_CHANGED) ? &FX(R, b)->out : SYL(R, b);
         if (sa->n != sb->n || sa->tone != sb->tone || memcmp(sa->l, sb->l, sa->n)) continue;
         /* only plain white space between the two */
         const char *gap = R->p->text.p + a->off + a->len;
@@ -1791,8 +1914,8 @@ static int layer_breaks(rstate *R)
             (dd >= 3 && (uint64_t)dd * 500 >= vbi_lm_count(R->lm, id)))
             continue;
         b->flags |= T_DELETE;
-        b->kind = K_BREAK;
-        b->conf = 0.9f;
+        FX(R, b)->kind = K_BREAK;
+        FX(R, b)->conf = 0.9f;
     }
     return 0;
 }
@@ -1805,12 +1928,12 @@ static int layer_broken_words(rstate *R)
     for (size_t i = 1; i < R->n; i++) {
         tok *x = &R->t[i];
         if (!(x->flags & T_JOIN) || !(x->flags & T_SYL) || (x->flags & (T_VALID | T_CHANGED)) ||
-            !x->syl.marked)
+            !x->marked)
             continue;
         tok *pv = &R->t[i - 1];
         int32_t prev = pv->obs;
         char sk[VBI_SYL_MAX + 1];
-        size_t sn = vbi_syl_skeleton(&x->syl, sk);
+        size_t sn = vbi_syl_skeleton(SYL(R, x), sk);
         double best = -INFINITY;
         int32_t bid = -1;
         /* edits of the skeleton: one insertion, then one substitution */
@@ -1829,7 +1952,7 @@ static int layer_broken_words(rstate *R)
                         size_t nc = vbi_lm_candidates(R->lm, v2, sn + 1, &ids);
                         for (size_t k = 0; k < nc; k++) {
                             const vbi_syl *cs = vbi_lm_syl(R->lm, ids[k]);
-                            if (cs->tone != x->syl.tone) continue; /* keep the tone seen */
+                            if (cs->tone != SYL(R, x)->tone) continue; /* keep the tone seen */
                             double s = vbi_lm_logp(R->lm, prev, (int32_t)ids[k]);
                             if (vbi_lm_bigram_count(R->lm, prev, (int32_t)ids[k]) < 5) continue;
                             if (s > best) {
@@ -1841,11 +1964,11 @@ static int layer_broken_words(rstate *R)
             }
         (void)letters;
         if (bid >= 0) {
-            x->out = *vbi_lm_syl(R->lm, (uint32_t)bid);
-            x->out.ncase = x->syl.ncase;
+            FX(R, x)->out = *vbi_lm_syl(R->lm, (uint32_t)bid);
+            FX(R, x)->out.ncase = x->ncase;
             x->flags |= T_CHANGED;
-            x->kind = K_SPELLING;
-            x->conf = 0.8f;
+            FX(R, x)->kind = K_SPELLING;
+            FX(R, x)->conf = 0.8f;
         }
     }
     return 0;
@@ -2036,10 +2159,10 @@ static int rebuild(rstate *R)
                 }
                 wl = 0;
             } else if (x->flags & T_REPL) {
-                w = R->repl.p + x->roff;
-                wl = x->rlen;
+                w = R->repl.p + FX(R, x)->roff;
+                wl = FX(R, x)->rlen;
             } else if (x->flags & T_CHANGED) {
-                wl = vbi_syl_render(R->g, &x->out, R->style, x->out.ncase, buf);
+                wl = vbi_syl_render(R->g, &FX(R, x)->out, R->style, FX(R, x)->out.ncase, buf);
                 w = buf;
             }
             size_t olen = 0;
@@ -2064,13 +2187,13 @@ static int rebuild(rstate *R)
                 }
             }
             if (changed) {
-                uint32_t kind = x->kind ? x->kind : K_UNICODE;
-                float conf = x->kind ? x->conf : 1.0f;
+                uint32_t kind = FX(R, x)->kind ? FX(R, x)->kind : K_UNICODE;
+                float conf = FX(R, x)->kind ? FX(R, x)->conf : 1.0f;
                 while (oc < nold && res->corrections[oc].span.s < os) oc++;
                 for (size_t k = oc; k < nold && res->corrections[k].span.s < oe; k++) {
                     drop[k] = true;
-                    if (!x->kind && !strcmp(res->corrections[k].kind, "case")) kind = K_CASE;
-                    if (!x->kind) conf = (float)res->corrections[k].confidence;
+                    if (!FX(R, x)->kind && !strcmp(res->corrections[k].kind, "case")) kind = K_CASE;
+                    if (!FX(R, x)->kind) conf = (float)res->corrections[k].confidence;
                 }
                 pending *pd = push_pending(&pend, &npend, &pcap);
                 if (!pd) goto out;
@@ -2081,7 +2204,7 @@ static int rebuild(rstate *R)
                 pd->rlen = (uint32_t)wl;
                 if (x->flags & T_REPL) { /* already in repl: copying it into itself could
                                             read freed memory when the buffer grows */
-                    pd->roff = x->roff;
+                    pd->roff = FX(R, x)->roff;
                 } else {
                     pd->roff = (uint32_t)R->repl.len;
                     if (vbi_buf_put(&R->repl, w, wl)) goto out;
@@ -2200,9 +2323,10 @@ int vbi_repair(vanban_parser *p)
     R.log_keep = log(1 - CACHE_LAMBDA);
     wmemo memo;
     memset(&memo, 0, sizeof memo);
+    R.wm = &memo;
     /* never a NULL repl buffer: replacement pointers are repl.p + offset */
     int rc = vbi_buf_reserve(&R.repl, 64) ? VANBAN_ENOMEM : tokenize(&R, &memo);
-    R.wm = &memo;
+    if (!rc && !(R.fx = calloc(R.n + 1, sizeof *R.fx))) rc = VANBAN_ENOMEM;
     if (!rc) {
         layer_structure(&R, &memo);
         R.style = doc_style(&R, &memo);
@@ -2222,15 +2346,16 @@ int vbi_repair(vanban_parser *p)
             if ((x->flags & (T_VALID | T_CODE | T_CHANGED)) != T_VALID) continue;
             int s = tok_style(&R, &memo, i);
             if (s >= 0 && s != R.style) {
-                x->out = x->syl;
+                FX(&R, x)->out = *SYL(&R, x);
                 x->flags |= T_CHANGED;
-                x->kind = K_STYLE;
-                x->conf = 1.0f;
+                FX(&R, x)->kind = K_STYLE;
+                FX(&R, x)->conf = 1.0f;
             }
         }
     if (!rc) rc = rebuild(&R);
     memo_free(&memo);
     free(R.t);
+    free(R.fx);
     free(R.ucount);
     free(R.bkey);
     free(R.bval);

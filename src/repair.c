@@ -850,6 +850,9 @@ static int tokenize(rstate *R, wmemo *m)
         size_t chunk_end = 0, chain_start = SIZE_MAX;
         int32_t pc = ' ', ppc = ' ';
         if (l->flags & VBI_L_CELL) brk = true;
+        /* what url_chunk looks for ('@', "://", "www."): most lines have
+           none of its three bytes, and their chunks need no look */
+        if (!memchr(s, '@', n) && !memchr(s, ':', n) && !memchr(s, 'w', n)) chunk_end = n;
         while (i < n) {
             if (i >= chunk_end) { /* a new space-delimited chunk: URL or e-mail? */
                 size_t e = i;
@@ -969,7 +972,11 @@ static int tokenize(rstate *R, wmemo *m)
             blank = false;
         }
     }
-    for (size_t i = 0; i < R->n; i++) {
+    for (size_t i = 0; i < R->n + 2; i++) {
+        /* a word in capitals is no abbreviation: token i - 2 is no longer
+           looked at below (the loop reads a word's two neighbours) */
+        if (i >= 2 && (R->t[i - 2].flags & T_CAPSLINE)) R->t[i - 2].flags &= (uint16_t)~T_ABBR;
+        if (i >= R->n) continue;
         tok *x = &R->t[i];
         if (!(x->flags & T_ABBR) || !(x->flags & T_SYL) || !((x->flags & T_VALID) || x->marked))
             continue;
@@ -984,8 +991,6 @@ static int tokenize(rstate *R, wmemo *m)
             }
         }
     }
-    for (size_t i = 0; i < R->n; i++)
-        if (R->t[i].flags & T_CAPSLINE) R->t[i].flags &= (uint16_t)~T_ABBR;
     if (R->joins * 4 > R->gaps) /* blank lines between all lines: layout, not page breaks */
         for (size_t i = 0; i < R->n; i++)
             if (R->t[i].flags & T_JOIN) R->t[i].flags = (uint16_t)((R->t[i].flags & ~T_JOIN) | T_BREAK);
@@ -1049,7 +1054,9 @@ static void bclear(rstate *R)
     R->bn = 0;
 }
 
-static int badd(rstate *R, int32_t a, int32_t b)
+/* Count the pair (a b); *slot (when not NULL) gets its slot, which holds
+   until the table next grows. */
+static int badd(rstate *R, int32_t a, int32_t b, uint32_t *slot)
 {
     if ((R->bn + 1) * 2 > R->bcap) {
         size_t oc = R->bcap, nc = oc * 2;
@@ -1077,6 +1084,7 @@ static int badd(rstate *R, int32_t a, int32_t b)
     if (!R->bkey[h]) R->bn++;
     R->bkey[h] = bkey_of(a, b);
     R->bval[h]++;
+    if (slot) *slot = (uint32_t)h;
     return 0;
 }
 
@@ -1573,7 +1581,7 @@ static int fill_cache(rstate *R, uint32_t nv, bool pairs)
         if (x->p1 >= 0 && x->p1 == x->obs) {
             R->ucount[x->p1]++;
             R->ndoc++;
-            if (pairs && badd(R, prev, x->p1)) return VANBAN_ENOMEM;
+            if (pairs && badd(R, prev, x->p1, NULL)) return VANBAN_ENOMEM;
         }
         prev = x->p1;
     }
@@ -1734,12 +1742,15 @@ static void pair_work(rstate *R, pair_alt *pa, int32_t fa, int32_t fb)
 typedef struct {
     size_t *ix;
     int32_t *fid;
+    uint32_t *hq; /* the pair (q-1 q)'s bigram slot; PAIR_SKIP: nothing to do */
     size_t m;
     pair_alt *alt;
     uint64_t *qk;
     uint8_t *qhit;
     size_t qn, qcap; /* keys, slots (a power of two, at most half full) */
 } pairs_ws;
+
+#define PAIR_SKIP UINT32_MAX
 
 /* The word on the far side of the pair (q-1 q) from the changed side: the
    one before the pair when the second word changes, after it when the
@@ -1786,8 +1797,9 @@ static int layer_pairs(rstate *R)
     memset(&w, 0, sizeof w);
     w.ix = malloc((R->n + 1) * sizeof *w.ix);
     w.fid = malloc((R->n + 1) * sizeof *w.fid);
+    w.hq = malloc((R->n + 1) * sizeof *w.hq);
     int rc = VANBAN_ENOMEM;
-    if (!w.ix || !w.fid) goto out;
+    if (!w.ix || !w.fid || !w.hq) goto out;
     size_t m = 0;
     for (size_t i = 0; i < R->n; i++)
         if (R->t[i].flags & T_LM) {
@@ -1797,12 +1809,17 @@ static int layer_pairs(rstate *R)
     w.m = m;
     const int32_t *fid = w.fid;
     const size_t *ix = w.ix;
+    uint32_t *hq = w.hq;
     bclear(R);
     memset(R->ucount, 0, vbi_lm_size(R->lm) * sizeof *R->ucount);
+    /* the table is sized for the decoder's pairs, nearly the same ones: a
+       slot badd gives stays put unless the table grows */
+    size_t bcap0 = R->bcap;
     for (size_t q = 0; q < m; q++) {
+        hq[q] = PAIR_SKIP;
         if (fid[q] >= 0) R->ucount[fid[q]]++;
         if (q && !(R->t[ix[q]].flags & T_BREAK) && fid[q - 1] >= 0 && fid[q] >= 0 &&
-            badd(R, fid[q - 1], fid[q]))
+            badd(R, fid[q - 1], fid[q], &hq[q]))
             goto out;
     }
     w.alt = calloc(R->bcap, sizeof *w.alt); /* by slot of the bigram table, now complete */
@@ -1811,14 +1828,20 @@ static int layer_pairs(rstate *R)
        sweep may ask about (both sides: which side changes depends on what
        changed before) */
     for (size_t q = 1; q < m; q++) {
+        if (hq[q] == PAIR_SKIP) continue;
         const tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];
         int32_t fa = fid[q - 1], fb = fid[q];
-        if ((b->flags & T_BREAK) || fa < 0 || fb < 0 || (a->flags & T_NUM) ||
-            (b->flags & T_NUM))
+        if ((a->flags & T_NUM) || (b->flags & T_NUM)) {
+            hq[q] = PAIR_SKIP;
             continue;
-        pair_alt *pa = &w.alt[bprobe(R, fa, fb)]; /* the pair is in the table */
+        }
+        if (R->bcap != bcap0) hq[q] = (uint32_t)bprobe(R, fa, fb); /* it grew */
+        pair_alt *pa = &w.alt[hq[q]]; /* the pair is in the table */
         if (!pa->state) pair_work(R, pa, fa, fb);
-        if (pa->state != 1) continue;
+        if (pa->state != 1) { /* the model knows the pair */
+            hq[q] = PAIR_SKIP;
+            continue;
+        }
         for (int sd = 0; sd < 2; sd++) {
             int32_t f = far_word(R, &w, q, sd), bid = pa->bid[sd];
             if (bid < 0 || f < 0 || pa->best[sd] < PAIR_MIN) continue;
@@ -1837,14 +1860,11 @@ static int layer_pairs(rstate *R)
             }
     }
     for (size_t q = 1; q < m; q++) {
+        if (hq[q] == PAIR_SKIP) continue;
         tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];
         int32_t fa = fid[q - 1], fb = fid[q];
-        if ((b->flags & T_BREAK) || fa < 0 || fb < 0 || (a->flags & T_NUM) ||
-            (b->flags & T_NUM))
-            continue;
-        size_t h = bprobe(R, fa, fb);
+        size_t h = hq[q];
         const pair_alt *pa = &w.alt[h];
-        if (pa->state != 1) continue; /* the model knows the pair */
         uint32_t mine = R->bval[h], best = 0;
         int32_t bid = -1;
         int side = 0;
@@ -1884,6 +1904,7 @@ static int layer_pairs(rstate *R)
 out:
     free(w.ix);
     free(w.fid);
+    free(w.hq);
     free(w.alt);
     free(w.qk);
     free(w.qhit);

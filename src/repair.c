@@ -206,26 +206,34 @@ typedef struct wmemo {
     size_t tcap;
     /* chunks of plain lines (scan_plain): the words of a chunk that can
        change, judged once per distinct chunk */
-    struct chunk *c; /* open addressing, at most half full; len 0: empty */
-    struct chunk_more *cm; /* by slot */
-    size_t cn, ccap;
+    struct ctable {
+        struct chunk *c;       /* open addressing, at most half full; len 0: empty */
+        struct chunk_more *cm; /* by slot */
+        size_t cn, ccap;
+    } ct[2]; /* CT_LEAN: scan_plain's words that can change; CT_ALL: every token */
     struct cword *cw;
     size_t cwn, cwcap;
 } wmemo;
 
-/* A word of a chunk that can change: where, what tokenize makes of it. */
+/* A word of a chunk (CT_LEAN: one that can change; CT_ALL: any token):
+   where, what tokenize makes of it. */
 typedef struct cword {
     uint16_t off, len;
-    uint16_t flags;  /* as in a line that is not all capitals */
+    uint16_t flags;  /* as in a line that is not all capitals; CT_ALL: T_NUM a
+                        number, T_BREAK a sign before it in the chunk */
     uint32_t wid;    /* its word memo entry */
 } cword;
+
+enum { CT_LEAN = 0, CT_ALL = 1 };
+/* chunk.bits (CT_ALL): a sign after its last token; it ends with a letter */
+enum { CH_TAIL = 1, CH_ENDWORD = 2 };
 
 typedef struct chunk { /* 16 bytes, so that the table the scan looks at stays small */
     uint64_t k0;      /* chunk_key of the bytes (the first 8 of a longer chunk) */
     uint32_t first;   /* its words: cw[first, first + count) */
     uint16_t count;
     uint8_t len;      /* bytes; 0: an empty slot */
-    uint8_t pad;
+    uint8_t bits;     /* CH_* */
 } chunk;
 
 /* What a chunk of more than 8 bytes needs besides (slot by slot). */
@@ -251,8 +259,10 @@ static void memo_free(wmemo *m)
     free(m->e);
     free(m->slot);
     free(m->tid);
-    free(m->c);
-    free(m->cm);
+    for (int k = 0; k < 2; k++) {
+        free(m->ct[k].c);
+        free(m->ct[k].cm);
+    }
     free(m->cw);
 }
 
@@ -531,6 +541,19 @@ static bool word_upper(const char *s, size_t n, size_t ws)
     return false;
 }
 
+static int cw_push(wmemo *m, cword w)
+{
+    if (m->cwn == m->cwcap) {
+        size_t cap = m->cwcap ? m->cwcap * 2 : 256;
+        cword *nw = realloc(m->cw, cap * sizeof *nw);
+        if (!nw) return VANBAN_ENOMEM;
+        m->cw = nw;
+        m->cwcap = cap;
+    }
+    m->cw[m->cwn++] = w;
+    return 0;
+}
+
 /* The words of the chunk s[0, n) (a plain line's text between spaces) that
    can change when only the structure and style layers run: a valid syllable
    whose tone could sit elsewhere (its two placements differ, or it sits on
@@ -602,16 +625,91 @@ static int chunk_words(const rstate *R, wmemo *m, uint32_t off, size_t n, uint16
             }
             if (word_upper(s, n, fs)) x.flags |= T_CODE;
         }
-        if (m->cwn == m->cwcap) {
-            size_t cap = m->cwcap ? m->cwcap * 2 : 256;
-            cword *w = realloc(m->cw, cap * sizeof *w);
-            if (!w) return VANBAN_ENOMEM;
-            m->cw = w;
-            m->cwcap = cap;
-        }
-        m->cw[m->cwn++] = (cword){(uint16_t)ws, (uint16_t)(we - ws), x.flags, id};
+        if (cw_push(m, (cword){(uint16_t)ws, (uint16_t)(we - ws), x.flags, id})) return VANBAN_ENOMEM;
         (*count)++;
     }
+    return 0;
+}
+
+/* Every token of the chunk s[0, n) at text offset off (no space or tab in
+   it), as tokenize's loop reads it (see there): what a token is depends
+   only on the chunk's bytes, since the character before a chunk is a
+   space, which no test tells from another, and the one after too.  What
+   depends on the line or on the chunks before (a new sentence, a page
+   break, a line in capitals) is added when the tokens are pushed. */
+static int chunk_tokens(const rstate *R, wmemo *m, uint32_t off, size_t n, uint16_t *count,
+                        uint8_t *bits)
+{
+    const char *s = R->p->text.p + off;
+    bool url = url_chunk(s, 0, n), sign = false;
+    int32_t pc = ' ', ppc = ' ';
+    size_t first = m->cwn, chain_start = 0, i = 0;
+    *count = 0;
+    while (i < n) {
+        size_t adv;
+        int32_t c = utf8_at(s + i, n - i, &adv);
+        if (c >= '0' && c <= '9' && R->num >= 0 && !is_word_cp(pc) && !(pc >= '0' && pc <= '9')) {
+            size_t j = i;
+            while (j < n && ((s[j] >= '0' && s[j] <= '9') ||
+                             ((s[j] == '.' || s[j] == ',' || s[j] == '/') && j > i && j + 1 < n &&
+                              s[j + 1] >= '0' && s[j + 1] <= '9')))
+                j++;
+            size_t a2;
+            if (j >= n || !is_word_cp(vbi_utf8_decode(s + j, n - j, &a2))) {
+                if (cw_push(m, (cword){(uint16_t)i, (uint16_t)(j - i),
+                                       (uint16_t)(T_NUM | (sign ? T_BREAK : 0)), MEMO_NONE}))
+                    return VANBAN_ENOMEM;
+                (*count)++;
+                sign = false;
+                ppc = j - i >= 2 ? (unsigned char)s[j - 2] : pc;
+                pc = (unsigned char)s[j - 1];
+                i = j;
+                continue;
+            }
+        }
+        if (!is_word_cp(c) || (c >= 0x300 && c < 0x370)) {
+            if (!is_space_cp(c)) sign = true;
+            ppc = pc;
+            pc = c;
+            i += adv;
+            continue;
+        }
+        size_t nc = 0, j = i;
+        int32_t c2 = c, lastc = c;
+        while (j < n) {
+            c2 = utf8_at(s + j, n - j, &adv);
+            if (!is_word_cp(c2)) break;
+            if (nc < VBI_SYL_MAX) lastc = c2;
+            nc++;
+            j += adv;
+        }
+        wentry tmp;
+        uint32_t id;
+        if (memo_get(R, m, off + (uint32_t)i, j - i, &tmp, &id)) return VANBAN_ENOMEM;
+        const wentry *we = id == MEMO_NONE ? &tmp : &m->e[id];
+        tok x;
+        memset(&x, 0, sizeof x);
+        x.flags = we->flags;
+        x.ncase = we->syl.ncase;
+        int32_t next = j < n ? c2 : ' ', next2 = ' ';
+        if (j < n && j + adv < n) next2 = utf8_at(s + j + adv, n - j - adv, &adv);
+        x.flags |= code_flags(url, ppc, pc, next, next2, &x, nc);
+        /* hyphen chains: U-li-a-nốp, Ót-xtrây-li-a (a capital first: codes) */
+        bool in_chain = pc == '-' && is_word_cp(ppc);
+        if (!in_chain) chain_start = m->cwn;
+        if (cw_push(m, (cword){(uint16_t)i, (uint16_t)(j - i),
+                               (uint16_t)(x.flags | (sign ? T_BREAK : 0)), id}))
+            return VANBAN_ENOMEM;
+        (*count)++;
+        if (in_chain && (m->cw[chain_start].flags & T_UPPER))
+            for (size_t k = chain_start; k < m->cwn; k++) m->cw[k].flags |= T_CODE;
+        sign = false;
+        ppc = c;
+        pc = lastc;
+        i = j;
+    }
+    (void)first;
+    *bits = (uint8_t)((sign ? CH_TAIL : 0) | (is_word_cp(pc) ? CH_ENDWORD : 0));
     return 0;
 }
 
@@ -643,9 +741,9 @@ static inline size_t chunk_slot(uint64_t k0, uint64_t k1, size_t n, size_t cap)
     return (size_t)(h >> 40) & (cap - 1);
 }
 
-static int chunk_grow(wmemo *m)
+static int chunk_grow(struct ctable *t)
 {
-    size_t cap = m->ccap ? m->ccap * 2 : 4096;
+    size_t cap = t->ccap ? t->ccap * 2 : 4096;
     chunk *c = calloc(cap, sizeof *c);
     chunk_more *cm = malloc(cap * sizeof *cm);
     if (!c || !cm) {
@@ -653,59 +751,66 @@ static int chunk_grow(wmemo *m)
         free(cm);
         return VANBAN_ENOMEM;
     }
-    for (size_t q = 0; q < m->ccap; q++) {
-        const chunk *o = &m->c[q];
+    for (size_t q = 0; q < t->ccap; q++) {
+        const chunk *o = &t->c[q];
         if (!o->len) continue;
-        uint64_t k1 = o->len > 8 ? m->cm[q].k1 : 0;
+        uint64_t k1 = o->len > 8 ? t->cm[q].k1 : 0;
         size_t k = chunk_slot(o->k0, k1, o->len, cap);
         while (c[k].len) k = (k + 1) & (cap - 1);
         c[k] = *o;
-        cm[k] = m->cm[q];
+        cm[k] = t->cm[q];
     }
-    free(m->c);
-    free(m->cm);
-    m->c = c;
-    m->cm = cm;
-    m->ccap = cap;
+    free(t->c);
+    free(t->cm);
+    t->c = c;
+    t->cm = cm;
+    t->ccap = cap;
     return 0;
 }
 
-/* The words of the chunk at text offset off (n bytes) that can change:
-   m->cw[*first, *first + *count), judged on first sight. */
-static inline int chunk_get(const rstate *R, wmemo *m, uint32_t off, size_t n,
-                            uint32_t *first, uint16_t *count)
+/* The words of the chunk at text offset off (n bytes): table CT_LEAN
+   those that can change (chunk_words), CT_ALL every token (chunk_tokens,
+   *bits its CH_*): m->cw[*first, *first + *count), judged on first sight. */
+static inline int chunk_get(const rstate *R, wmemo *m, int which, uint32_t off, size_t n,
+                            uint32_t *first, uint16_t *count, uint8_t *bits)
 {
     const char *s = R->p->text.p + off;
+    struct ctable *t = &m->ct[which];
+    *bits = 0;
     if (n > CHUNK_MAXLEN) {
         *first = (uint32_t)m->cwn;
-        return chunk_words(R, m, off, n, count);
+        return which == CT_ALL ? chunk_tokens(R, m, off, n, count, bits)
+                               : chunk_words(R, m, off, n, count);
     }
-    if ((m->cn + 1) * 2 > m->ccap && chunk_grow(m)) return VANBAN_ENOMEM;
+    if ((t->cn + 1) * 2 > t->ccap && chunk_grow(t)) return VANBAN_ENOMEM;
     uint64_t k0, k1;
     chunk_key(s, n, off + 8 <= R->p->text.cap, &k0, &k1);
-    size_t k = chunk_slot(k0, k1, n, m->ccap);
-    for (;; k = (k + 1) & (m->ccap - 1)) {
-        chunk *c = &m->c[k];
+    size_t k = chunk_slot(k0, k1, n, t->ccap);
+    for (;; k = (k + 1) & (t->ccap - 1)) {
+        chunk *c = &t->c[k];
         if (!c->len) break;
         if (c->k0 == k0 && c->len == n &&
-            (n <= 8 || (m->cm[k].k1 == k1 &&
-                        (n <= 16 || !memcmp(R->p->text.p + m->cm[k].off, s, n))))) {
+            (n <= 8 || (t->cm[k].k1 == k1 &&
+                        (n <= 16 || !memcmp(R->p->text.p + t->cm[k].off, s, n))))) {
             *first = c->first;
             *count = c->count;
+            *bits = c->bits;
             return 0;
         }
     }
     uint32_t f = (uint32_t)m->cwn;
     uint16_t cnt;
-    if (chunk_words(R, m, off, n, &cnt)) return VANBAN_ENOMEM;
-    chunk *c = &m->c[k];
+    if (which == CT_ALL ? chunk_tokens(R, m, off, n, &cnt, bits) : chunk_words(R, m, off, n, &cnt))
+        return VANBAN_ENOMEM;
+    chunk *c = &t->c[k];
     c->k0 = k0;
     c->len = (uint8_t)n;
     c->first = f;
     c->count = cnt;
-    m->cm[k].k1 = k1;
-    m->cm[k].off = off;
-    m->cn++;
+    c->bits = *bits;
+    t->cm[k].k1 = k1;
+    t->cm[k].off = off;
+    t->cn++;
     *first = f;
     *count = cnt;
     return 0;
@@ -811,7 +916,8 @@ static int scan_plain(rstate *R, wmemo *m, size_t li)
             a = before ? blk + 32 - clz32(before) : last_sp + 1; /* after the space before */
             uint32_t first;
             uint16_t count;
-            if (chunk_get(R, m, (uint32_t)(l->off + a), e - a, &first, &count))
+            uint8_t bits;
+            if (chunk_get(R, m, CT_LEAN, (uint32_t)(l->off + a), e - a, &first, &count, &bits))
                 return VANBAN_ENOMEM;
             for (uint16_t q = 0; q < count; q++)
                 if (push_word(R, m, li, a, &m->cw[first + q])) return VANBAN_ENOMEM;
@@ -846,129 +952,83 @@ static int tokenize(rstate *R, wmemo *m)
         }
         const char *s = p->text.p + l->off;
         size_t n = l->len, i = 0;
-        bool first = true, url = false, lead = false;
-        size_t chunk_end = 0, chain_start = SIZE_MAX;
-        int32_t pc = ' ', ppc = ' ';
+        bool first = true, lead = false, caps = l->flags & VBI_L_CAPS;
+        uint8_t bits = 0;
         if (l->flags & VBI_L_CELL) brk = true;
-        /* what url_chunk looks for ('@', "://", "www."): most lines have
-           none of its three bytes, and their chunks need no look */
-        if (!memchr(s, '@', n) && !memchr(s, ':', n) && !memchr(s, 'w', n)) chunk_end = n;
+        /* chunk by chunk (runs without space or tab), each read once per
+           distinct chunk (chunk_tokens) */
         while (i < n) {
-            if (i >= chunk_end) { /* a new space-delimited chunk: URL or e-mail? */
-                size_t e = i;
-                while (e < n && s[e] != ' ' && s[e] != '\t') e++;
-                url = url_chunk(s, i, e);
-                chunk_end = e > i ? e : i + 1;
+            if (s[i] == ' ' || s[i] == '\t') {
+                i++;
+                continue;
             }
-            size_t adv;
-            int32_t c = utf8_at(s + i, n - i, &adv);
-            if (c >= '0' && c <= '9' && R->num >= 0 && !is_word_cp(pc) && !(pc >= '0' && pc <= '9')) {
-                /* a number not glued to a letter ("năm 2024", "15/3/2024") is
-                   context for the model (<num>), as in vanban-train */
-                size_t j = i;
-                while (j < n && ((s[j] >= '0' && s[j] <= '9') ||
-                                 ((s[j] == '.' || s[j] == ',' || s[j] == '/') && j > i &&
-                                  j + 1 < n && s[j + 1] >= '0' && s[j + 1] <= '9')))
-                    j++;
-                size_t a2;
-                if (j >= n || !is_word_cp(vbi_utf8_decode(s + j, n - j, &a2))) {
-                    tok x;
-                    memset(&x, 0, sizeof x);
-                    x.off = (uint32_t)(l->off + i);
-                    x.len = (uint32_t)(j - i);
-                    x.line = (uint32_t)li;
+            size_t e = i;
+            while (e < n && s[e] != ' ' && s[e] != '\t') e++;
+            uint32_t cf;
+            uint16_t count;
+            if (chunk_get(R, m, CT_ALL, (uint32_t)(l->off + i), e - i, &cf, &count, &bits))
+                return VANBAN_ENOMEM;
+            for (uint16_t q = 0; q < count; q++) {
+                const cword *w = &m->cw[cf + q];
+                if (w->flags & T_BREAK) { /* a sign before it: a new sentence */
+                    brk = true;
+                    if (first) lead = true;
+                }
+                tok x;
+                memset(&x, 0, sizeof x);
+                x.off = (uint32_t)(l->off + i + w->off);
+                x.len = w->len;
+                x.line = (uint32_t)li;
+                if (w->flags & T_NUM) {
+                    /* a number not glued to a letter ("năm 2024", "15/3/2024")
+                       is context for the model (<num>), as in vanban-train */
                     x.obs = R->num;
                     x.flags = T_NUM;
                     if (first) lead = true; /* "1. ..." starts the line: a new sentence after it */
                     if (brk || first) x.flags |= T_BREAK;
                     if (push_tid(m, R->n, MEMO_NONE) || push_tok(R, &x)) return VANBAN_ENOMEM;
                     brk = false;
-                    ppc = j - i >= 2 ? (unsigned char)s[j - 2] : pc;
-                    pc = (unsigned char)s[j - 1];
-                    i = j;
                     continue;
                 }
-            }
-            if (!is_word_cp(c) || (c >= 0x300 && c < 0x370)) {
-                if (!is_space_cp(c)) {
-                    brk = true;
-                    if (first) lead = true;
+                x.obs = -1;
+                x.flags = (uint16_t)(w->flags & ~T_BREAK);
+                if (w->wid != MEMO_NONE) {
+                    x.ncase = m->e[w->wid].syl.ncase;
+                    x.marked = m->e[w->wid].syl.marked;
                 }
-                ppc = pc;
-                pc = c;
-                i += adv;
-                continue;
-            }
-            tok x;
-            memset(&x, 0, sizeof x);
-            x.off = (uint32_t)(l->off + i);
-            x.line = (uint32_t)li;
-            x.obs = -1;
-            size_t nc = 0, j = i;
-            int32_t c2 = c, lastc = c;
-            while (j < n) {
-                c2 = utf8_at(s + j, n - j, &adv);
-                if (!is_word_cp(c2)) break;
-                if (nc < VBI_SYL_MAX) lastc = c2; /* the letter pc takes below */
-                nc++;
-                j += adv;
-            }
-            wentry tmp, *we;
-            uint32_t id;
-            if (memo_get(R, m, x.off, j - i, &tmp, &id)) return VANBAN_ENOMEM;
-            we = id == MEMO_NONE ? &tmp : &m->e[id];
-            x.flags |= we->flags;
-            x.ncase = we->syl.ncase;
-            x.marked = we->syl.marked;
-            if (push_tid(m, R->n, id)) return VANBAN_ENOMEM;
-            int32_t next = j < n ? c2 : ' ';
-            int32_t next2 = ' ';
-            if (j < n) {
-                size_t a2;
-                size_t k = j + adv;
-                if (k < n) next2 = utf8_at(s + k, n - k, &a2);
-            }
-            x.len = (uint32_t)(j - i);
-            if (first) {
-                if (blank) R->gaps++;
-                /* a new line: does the sentence go on from the previous line? */
-                if (blank || lead || trail || li == 0 || prev_line_tok == SIZE_MAX) brk = true;
-                if (blank && !lead && !trail && prev_line_tok != SIZE_MAX && prev_line_len >= 50 &&
-                    (x.flags & T_LOWER) && !(x.flags & T_UPPER) && !(l->flags & VBI_L_CELL) &&
-                    (R->t[prev_line_tok].flags & T_LOWER) &&
-                    !(R->t[prev_line_tok].flags & (T_UPPER | T_CODE))) {
-                    x.flags |= T_JOIN; /* a page break inside a sentence */
-                    R->joins++;
-                    brk = false;
+                if (first) {
+                    if (blank) R->gaps++;
+                    /* a new line: does the sentence go on from the previous line? */
+                    if (blank || lead || trail || li == 0 || prev_line_tok == SIZE_MAX) brk = true;
+                    if (blank && !lead && !trail && prev_line_tok != SIZE_MAX && prev_line_len >= 50 &&
+                        (x.flags & T_LOWER) && !(x.flags & T_UPPER) && !(l->flags & VBI_L_CELL) &&
+                        (R->t[prev_line_tok].flags & T_LOWER) &&
+                        !(R->t[prev_line_tok].flags & (T_UPPER | T_CODE))) {
+                        x.flags |= T_JOIN; /* a page break inside a sentence */
+                        R->joins++;
+                        brk = false;
+                    }
                 }
+                if (brk) x.flags |= T_BREAK;
+                if (caps) x.flags = (uint16_t)((x.flags | T_CAPSLINE) & ~T_ABBR);
+                if (push_tid(m, R->n, w->wid) || push_tok(R, &x)) return VANBAN_ENOMEM;
+                brk = false;
+                first = false;
+                lead = false;
+                blank = false;
             }
-            if (brk) x.flags |= T_BREAK;
-            if (l->flags & VBI_L_CAPS) x.flags |= T_CAPSLINE;
-            x.flags |= code_flags(url, ppc, pc, next, next2, &x, nc);
-            /* hyphen chains: U-li-a-nốp, Ót-xtrây-li-a */
-            bool in_chain = pc == '-' && is_word_cp(ppc) && R->n > 0;
-            if (!in_chain) chain_start = R->n;
-            int rc = push_tok(R, &x);
-            if (rc) return rc;
-            if (in_chain || (next == '-' && j + 1 < n)) {
-                /* mark the chain when it starts with a capital */
-                tok *cs = &R->t[chain_start];
-                if (in_chain && (cs->flags & T_UPPER))
-                    for (size_t k = chain_start; k < R->n; k++) R->t[k].flags |= T_CODE;
+            if (bits & CH_TAIL) {
+                brk = true;
+                if (first) lead = true;
             }
-            brk = false;
-            first = false;
-            lead = false;
-            blank = false;
-            ppc = c;
-            pc = lastc;
-            i = j;
+            if (e - i > CHUNK_MAXLEN) m->cwn = cf; /* a chunk not kept */
+            i = e;
         }
         if (!first) {
             prev_line_tok = R->n - 1;
             prev_line_len = l->len;
             /* anything but a letter at the end of the line ends the sentence */
-            trail = !is_word_cp(pc);
+            trail = s[n - 1] == ' ' || s[n - 1] == '\t' || !(bits & CH_ENDWORD);
             blank = false;
         }
     }

@@ -225,6 +225,10 @@ static bool valid_utf8(const unsigned char *s, size_t n)
 static int cp1252_byte(int32_t c)
 {
     if (c >= 0x80 && c <= 0xFF) return (int)c; /* Latin-1 half and the C1 codes */
+    /* the signs of 80..9F lie in U+0152..0192, U+02C6..02DC, U+2013..2122:
+       Vietnamese letters (U+0102.., U+01A0.., U+1EA0..) are none of them */
+    if (c < 0x152 || (c > 0x192 && c < 0x2C6) || (c > 0x2DC && c < 0x2013) || c > 0x2122)
+        return -1;
     for (int b = 0x80; b < 0xA0; b++)
         if (vbi_tab_cp1252[b] == c) return b;
     return -1;
@@ -252,19 +256,28 @@ static size_t moji_at(const cpvec *v, size_t i, int32_t *out)
 
 /* Cheap test on the bytes: mojibake needs a Latin-1 letter (C3 82..C3 B4)
    followed by a character standing for a continuation byte (C2 xx, or a
-   Windows-1252 sign: C5 xx, C6 92, CB xx, E2 80 xx, E2 84 A2), twice. */
+   Windows-1252 sign: C5 xx, C6 92, CB xx, E2 80 xx, E2 82 AC, E2 84 A2),
+   twice.
+   Each mojibake sequence starts so, which bounds their number (p); a
+   letter of the Vietnamese block (E1 BA xx, E1 BB xx) is never part of
+   one, and fix_mojibake wants four sequences for each character that is
+   not: so ordinary Vietnamese text with "à" before a no-break space or a
+   curly quote is turned away here, without a trial decode. */
 static bool maybe_mojibake(const unsigned char *s, size_t n)
 {
-    int seen = 0;
+    size_t seen = 0, viet = 0;
     if (!s || n == 0) return false;
     for (const unsigned char *p = s; (p = memchr(p, 0xC3, (size_t)(s + n - p))) != NULL; p++) {
         if (s + n - p < 4 || p[1] < 0x82 || p[1] > 0xB4) continue;
         unsigned char a = p[2], b = p[3];
         if (a == 0xC2 || a == 0xC5 || a == 0xCB || (a == 0xC6 && b == 0x92) ||
-            (a == 0xE2 && (b == 0x80 || b == 0x84)))
-            if (++seen >= 2) return true;
+            (a == 0xE2 && (b == 0x80 || b == 0x82 || b == 0x84)))
+            seen++;
     }
-    return false;
+    if (seen < 2) return false;
+    for (const unsigned char *p = s; (p = memchr(p, 0xE1, (size_t)(s + n - p))) != NULL; p++)
+        if (s + n - p >= 3 && (p[1] == 0xBA || p[1] == 0xBB) && ++viet * 4 > seen) return false;
+    return true;
 }
 
 /* Repair when most non-ASCII text is mojibake.  Returns 1 when repaired. */

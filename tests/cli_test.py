@@ -119,5 +119,24 @@ with tempfile.TemporaryDirectory() as tmp:
     check(rc == 0 and any(w['code'] == 'long-line' for w in doc.get('warnings', [])),
           '50 MB without a newline: output and a long-line warning', err)
 
+    # UTF-8 once read as Windows-1252: curly quotes and dashes come back
+    # (their second byte 0x80 stands as U+20AC, E2 82 AC in UTF-8)
+    quoted = 'He said “yes” – it’s done.\n'
+    moji = ''.join(chr(b) if b in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else bytes([b]).decode('cp1252')
+                   for b in quoted.encode()).encode()
+    rc, out, err = run('normalize', '--no-context', path('moji.txt', moji))
+    check(rc == 0 and out.decode() == quoted, 'mojibake with curly quotes is repaired', out)
+    rc, out, err = run('parse', path('moji2.txt', moji))
+    check(rc == 0 and json.loads(out)['source']['encoding'] == 'utf-8-mojibake',
+          'mojibake with curly quotes: encoding utf-8-mojibake', out[:300])
+    # ordinary UTF-8 with what mojibake starts with ("à" before a no-break
+    # space or a curly quote, many times) is left as it is
+    plain = ('Về việc giao cho các đơn vị thực hiện là\u00a0cần thiết, “à” và '
+             '“là” đã rõ.\n').encode() * 40
+    rc, out, err = run('normalize', '--no-context', path('plain.txt', plain))
+    check(rc == 0 and out == plain, 'UTF-8 with à + no-break space is not mojibake', out[:200])
+    rc, out, err = run('parse', path('plain2.txt', plain))
+    check(rc == 0 and json.loads(out)['source']['encoding'] == 'utf-8', 'its encoding is utf-8', out[:300])
+
 print('1..%d' % n)
 sys.exit(1 if failed else 0)

@@ -59,6 +59,12 @@ check('model codes', norm('Nghị định số 15/2024/ND-CP và Thông tư 03/2
       'Nghị định số 15/2024/NĐ-CP và Thông tư 03/2023/TT-BLĐTBXH.\n')
 check('model codes: rare ones kept', norm('Mã DN 0101 và VND.\n'), 'Mã DN 0101 và VND.\n')
 check('capitalised', norm('Theo đề nghị của Bổ Tài chính.\n'), 'Theo đề nghị của Bộ Tài chính.\n')
+# a vowel's stacked marks misread as one tone: one error of the scan, not two
+check('stacked marks', norm('Các sở chỉ đạo phò biến, quán triệt nghị quyết.\n'),
+      'Các sở chỉ đạo phổ biến, quán triệt nghị quyết.\n')
+check('stacked marks: upper case', norm('BÁO CÁO TÓNG HỢP KẾT QUẢ\n'), 'BÁO CÁO TỔNG HỢP KẾT QUẢ\n')
+check('stacked marks: a cheaper reading still wins', norm('Cơ quan theo đõi, đánh giá kết quả.\n'),
+      'Cơ quan theo dõi, đánh giá kết quả.\n')
 # a pair the document writes one way far more often; not when only two common
 # words agree ("trong tình hình" does not make "trong tỉnh," wrong)
 pairs = ''.join('Công tác đối ngoại năm %d của tỉnh đã có kết quả tốt.\n' % y for y in range(2000, 2010))

@@ -27,9 +27,7 @@ EXPECTED = [
     ('000', 27345, 'đổi', 'đối', 'diacritic'),
     ('000', 27736, 'đổi', 'đối', 'diacritic'),
     ('000', 27755, 'Úng', 'Ứng', 'diacritic'),        # Ứng dụng
-    # known wrong reading, kept here so that any change shows: phò biến -> phó
-    # (should be phổ; see docs/repair.md, remaining)
-    ('000', 34768, 'phò', 'phó', 'diacritic'),
+    ('000', 34768, 'phò', 'phổ', 'diacritic'),       # phổ biến (stacked marks)
 ] + [('000', o, 'DNND', 'ĐNND', 'diacritic')
      for o in (33156, 33486, 33592, 33665, 33798, 33886, 34200, 34538, 34991, 35658)] + [
     ('002', 15, ' ĐOÀN', '', 'break') if False else None,

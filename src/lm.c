@@ -75,8 +75,10 @@ int vbi_lm_open(vbi_lm **out, const vbi_sylgram *g, const void *data, size_t len
 {
     *out = NULL;
     const unsigned char *d = data;
-    if (len < 32 || memcmp(d, "VBLM", 4) || rd32(d + 4) != 2 || ((uintptr_t)d & 3)) {
-        snprintf(msg, msglen, "lm.bin: not a vanban model image (version 2)");
+    /* version 2 is version 3 without lexicon flags */
+    if (len < 32 || memcmp(d, "VBLM", 4) || rd32(d + 4) < 2 || rd32(d + 4) > 3 ||
+        ((uintptr_t)d & 3)) {
+        snprintf(msg, msglen, "lm.bin: not a vanban model image (version 2 or 3)");
         return VANBAN_EGRAMMAR;
     }
     uint32_t nv = rd32(d + 8), bits = rd32(d + 12), sl = rd32(d + 16);
@@ -220,11 +222,33 @@ float vbi_lm_logp(const vbi_lm *lm, int32_t a, int32_t b)
     return lm->v[a].bow + lm->v[b].lp;
 }
 
+#define LM_WORD 0x80000000u /* slot count bits: the pair is part of a word, */
+#define LM_LEX 0x40000000u  /* of a word of lexicon.txt, */
+#define LM_NONWORD 0x20000000u /* seen, never as a word */
+
 uint32_t vbi_lm_bigram_count(const vbi_lm *lm, int32_t a, int32_t b)
 {
     if (a < 0 || b < 0) return 0;
     const lm_slot *s = find(lm, (uint32_t)a, (uint32_t)b);
-    return s ? s->count : 0;
+    return s ? s->count & ~(LM_WORD | LM_LEX | LM_NONWORD) : 0;
+}
+
+uint32_t vbi_lm_bigram(const vbi_lm *lm, int32_t a, int32_t b, unsigned *word)
+{
+    *word = 0;
+    if (a < 0 || b < 0) return 0;
+    const lm_slot *s = find(lm, (uint32_t)a, (uint32_t)b);
+    if (!s) return 0;
+    *word = (s->count & LM_WORD ? VBI_WORD : 0) | (s->count & LM_LEX ? VBI_WORD_LEX : 0) |
+            (s->count & LM_NONWORD ? VBI_NONWORD : 0);
+    return s->count & ~(LM_WORD | LM_LEX | LM_NONWORD);
+}
+
+unsigned vbi_lm_pairword(const vbi_lm *lm, int32_t a, int32_t b)
+{
+    unsigned w;
+    vbi_lm_bigram(lm, a, b, &w);
+    return w;
 }
 
 uint32_t vbi_lm_count(const vbi_lm *lm, int32_t a) { return a < 0 ? 0 : lm->v[a].count; }
@@ -232,3 +256,5 @@ uint32_t vbi_lm_count(const vbi_lm *lm, int32_t a) { return a < 0 ? 0 : lm->v[a]
 uint32_t vbi_lm_title(const vbi_lm *lm, int32_t a) { return a < 0 ? 0 : lm->v[a].title; }
 
 bool vbi_lm_redup(const vbi_lm *lm, int32_t a) { return a >= 0 && (lm->v[a].flags & 1); }
+
+unsigned vbi_lm_lexpos(const vbi_lm *lm, int32_t a) { return a < 0 ? 0 : (lm->v[a].flags >> 1) & 3; }

@@ -1777,6 +1777,8 @@ static size_t tprobe(const uint64_t *tk, size_t cap, uint64_t k)
 typedef struct {
     int32_t bid[2];   /* the best other reading of the first, the second word */
     uint32_t best[2]; /* how often the document writes the pair with it */
+    int32_t lid[2];   /* ... that makes a lexicon word the document writes */
+    uint32_t lbest[2];
     uint8_t state;    /* 0 not worked out, 1 unknown to the model, 2 known */
 } pair_alt;
 
@@ -1784,7 +1786,36 @@ typedef struct {
    depends on the pair alone, so it is worked out once per distinct pair. */
 static void pair_work(rstate *R, pair_alt *pa, int32_t fa, int32_t fb)
 {
-    pa->state = vbi_lm_bigram_count(R->lm, fa, fb) ? 2 : 1;
+    unsigned fl;
+    pa->state = vbi_lm_bigram(R->lm, fa, fb, &fl) ? 2 : 1;
+    /* a pair that is no word: the other readings of one of its words that
+       make a word of the lexicon with the other, which the document writes;
+       only a pair the model never saw, or saw but never as a word ("đổi
+       nội" of "thay đổi nội dung"): one it saw now and then may be a word
+       it does not know ("công tắc") */
+    bool word = pa->state == 2 && !(fl & VBI_NONWORD);
+    for (int sd = 0; sd < 2; sd++) {
+        pa->lid[sd] = -1;
+        pa->lbest[sd] = 0;
+        int32_t keep = sd ? fa : fb, was = sd ? fb : fa;
+        unsigned need = sd ? VBI_LEX_SECOND : VBI_LEX_FIRST; /* of the new reading */
+        if (word || !(vbi_lm_lexpos(R->lm, keep) & (sd ? VBI_LEX_FIRST : VBI_LEX_SECOND)))
+            continue;
+        char sk[VBI_SYL_MAX + 1];
+        size_t sn = vbi_syl_skeleton(vbi_lm_syl(R->lm, (uint32_t)was), sk);
+        const uint32_t *ids;
+        size_t nc = vbi_lm_candidates(R->lm, sk, sn, &ids);
+        for (size_t k = 0; k < nc; k++) {
+            int32_t c = (int32_t)ids[k];
+            if (c == was || !(vbi_lm_lexpos(R->lm, c) & need)) continue;
+            int32_t x = sd ? fa : c, y = sd ? c : fb;
+            uint32_t n;
+            if ((vbi_lm_pairword(R->lm, x, y) & VBI_WORD_LEX) && (n = bget(R, x, y)) > pa->lbest[sd]) {
+                pa->lbest[sd] = n;
+                pa->lid[sd] = c;
+            }
+        }
+    }
     for (int sd = 0; sd < 2 && pa->state == 1; sd++) {
         pa->bid[sd] = -1;
         pa->best[sd] = 0;
@@ -1821,6 +1852,8 @@ typedef struct {
 } pairs_ws;
 
 #define PAIR_SKIP UINT32_MAX
+#define LEX_GUARD 3 /* see the third sweep of layer_pairs */
+#define LEX_RATIO 2
 
 /* The word on the far side of the pair (q-1 q) from the changed side: the
    one before the pair when the second word changes, after it when the
@@ -1908,8 +1941,8 @@ static int layer_pairs(rstate *R)
         if (R->bcap != bcap0) hq[q] = (uint32_t)bprobe(R, fa, fb); /* it grew */
         pair_alt *pa = &w.alt[hq[q]]; /* the pair is in the table */
         if (!pa->state) pair_work(R, pa, fa, fb);
-        if (pa->state != 1) { /* the model knows the pair */
-            hq[q] = PAIR_SKIP;
+        if (pa->state != 1) { /* the model knows the pair: the third sweep's, or none's */
+            if (pa->lid[0] < 0 && pa->lid[1] < 0) hq[q] = PAIR_SKIP;
             continue;
         }
         for (int sd = 0; sd < 2; sd++) {
@@ -1935,6 +1968,7 @@ static int layer_pairs(rstate *R)
         int32_t fa = fid[q - 1], fb = fid[q];
         size_t h = hq[q];
         const pair_alt *pa = &w.alt[h];
+        if (pa->state != 1) continue; /* the model knows the pair */
         uint32_t mine = R->bval[h], best = 0;
         int32_t bid = -1;
         int side = 0;
@@ -1969,6 +2003,52 @@ static int layer_pairs(rstate *R)
         x->flags |= T_CHANGED;
         FX(R, x)->kind = K_DIACRITIC;
         FX(R, x)->conf = (float)best / (float)(best + mine);
+    }
+    /* third sweep: a pair that is no word, one mark from a word of the
+       lexicon that the document writes elsewhere ("chính sách đổi nội, đối
+       ngoại" in a file that writes "đối nội"; "tinh cảm" beside "tình
+       cảm").  Not when the word to change makes a word with its other
+       neighbour ("thay đổi nội dung") or follows it far more often in the
+       model's counts than the new reading does, or the model has never
+       seen the new reading beside that neighbour; nor when the word that
+       stays makes one with its own ("có quan hệ"), nor when the document
+       writes the pair as it is more than LEX_RATIO times as often; nor in
+       a name (a capital inside a sentence). */
+    for (size_t q = 1; q < m; q++) {
+        if (hq[q] == PAIR_SKIP) continue;
+        const pair_alt *pa = &w.alt[hq[q]];
+        if (pa->lid[0] < 0 && pa->lid[1] < 0) continue;
+        tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];
+        if ((a->flags | b->flags) & (T_CHANGED | T_STRIP)) continue;
+        int side = pa->lbest[1] > pa->lbest[0] ? 1 : 0;
+        if (pa->lid[side] < 0) side = !side;
+        /* the document must not write the pair as it is far more often
+           ("hình dạng" 22 times beside one "hình dáng") */
+        if (R->bval[hq[q]] > LEX_RATIO * pa->lbest[side]) continue;
+        int32_t c = pa->lid[side], was = fid[side ? q : q - 1];
+        /* the word that stays is not already part of a word with its other
+           neighbour ("ĐNND có quan hệ" is not "cơ quan") */
+        int32_t f = far_word(R, &w, q, side), keep = fid[side ? q - 1 : q];
+        if (f >= 0 && ((side ? vbi_lm_pairword(R->lm, f, keep) : vbi_lm_pairword(R->lm, keep, f)) &
+                       VBI_WORD))
+            continue;
+        int32_t o = far_word(R, &w, q, !side); /* the changed word's other neighbour */
+        if (o >= 0) {
+            int32_t x = side ? was : o, y = side ? o : was;   /* the pair as written */
+            int32_t nx = side ? c : o, ny = side ? o : c;     /* and as it would be */
+            uint32_t nn = vbi_lm_bigram_count(R->lm, nx, ny);
+            if ((vbi_lm_pairword(R->lm, x, y) & VBI_WORD) || nn == 0 ||
+                vbi_lm_bigram_count(R->lm, x, y) > LEX_GUARD * ((uint64_t)nn + 1))
+                continue;
+        }
+        tok *t = side ? b : a;
+        /* a capitalised word inside a sentence is a name ("Chi khu Giáo Đức") */
+        if (t->ncase == VBI_CASE_TITLE && !(t->flags & (T_BREAK | T_CAPSLINE))) continue;
+        FX(R, t)->out = *vbi_lm_syl(R->lm, (uint32_t)c);
+        FX(R, t)->out.ncase = t->ncase;
+        t->flags |= T_CHANGED;
+        FX(R, t)->kind = K_DIACRITIC;
+        FX(R, t)->conf = (float)pa->lbest[side] / (float)(pa->lbest[side] + 1);
     }
     rc = 0;
 out:

@@ -80,6 +80,16 @@ uint32_t vbi_lm_count(const vbi_lm *lm, int32_t a);
 uint32_t vbi_lm_title(const vbi_lm *lm, int32_t a);
 /* Is the entry's doubling ordinary Vietnamese (grammars/lm/reduplicatives.txt)? */
 bool vbi_lm_redup(const vbi_lm *lm, int32_t a);
+/* Are a and b neighbouring syllables of a word: VBI_WORD of any word the
+   model knows (lexicon.txt, words.tsv), VBI_WORD_LEX of lexicon.txt's?
+   VBI_NONWORD: training wrote the pair often, never as a word. */
+enum { VBI_WORD = 1, VBI_WORD_LEX = 2, VBI_NONWORD = 4 };
+unsigned vbi_lm_pairword(const vbi_lm *lm, int32_t a, int32_t b);
+/* The training count of the pair and, in *word, its VBI_WORD* flags. */
+uint32_t vbi_lm_bigram(const vbi_lm *lm, int32_t a, int32_t b, unsigned *word);
+/* VBI_LEX_FIRST, VBI_LEX_SECOND: the entry starts, ends a pair of lexicon.txt. */
+enum { VBI_LEX_FIRST = 1, VBI_LEX_SECOND = 2 };
+unsigned vbi_lm_lexpos(const vbi_lm *lm, int32_t a);
 
 #define VBI_LM_BOS 0
 #define VBI_LM_UNK (-1)

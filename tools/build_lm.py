@@ -7,7 +7,8 @@ LMDIR holds unigrams.tsv, bigrams.tsv and abbrev.tsv written by vanban-train
 ("<num>" stands for a number, "<s>" for the start of a sentence; the codes
 of abbrev.tsv become vocabulary entries "#CODE" that carry only a count;
 the hand-written reduplicatives.txt flags syllables whose doubling is
-Vietnamese).  The model
+Vietnamese, the hand-written lexicon.txt pairs of syllables that belong
+to one word).  The model
 is an interpolated absolute-discount (Kneser-Ney style) bigram model:
 
     P(b|a) = max(c(a b) - D, 0) / c(a .) + bow(a) * Pcont(b)
@@ -16,9 +17,15 @@ is an interpolated absolute-discount (Kneser-Ney style) bigram model:
 Layout (little endian, every field 4 bytes):
     header   "VBLM" version nvocab slots_log2 strings_len unk_logp 0 0
     vocab    nvocab x {string offset, count, log Pcont, log bow, capitalised
-             inside a sentence, flags (1: doubles as a reduplicative)}
+             inside a sentence, flags (1: doubles as a reduplicative; 2, 4:
+             first, second syllable of a pair of lexicon.txt)}
     strings  NUL-terminated keys, padded to 4 bytes
-    slots    2^slots_log2 x {a, b, log P(b|a), count}; a = 0xFFFFFFFF when empty
+    slots    2^slots_log2 x {a, b, log P(b|a), count}; a = 0xFFFFFFFF when empty;
+             bit 31 of count: (a b) is part of a word (lexicon.txt, or
+             words.tsv often enough); bit 30: of a word of lexicon.txt; bit
+             29: seen >= 5 times, never as a word (a pair the counts never
+             saw has count 0 and the backed-off
+             log P(b|a), bow(a) + Pcont(b) as float32 sums)
 Slot of (a, b): ((a << 32 | b) * 0x9E3779B97F4A7C15 mod 2^64) >> (64 - slots_log2),
 then linear probing.  OUT.S embeds OUT.bin with .incbin.
 """
@@ -30,6 +37,69 @@ import unicodedata
 
 D = 0.75
 MIN_UNIGRAM = 2
+
+
+WORD = 1 << 31  # bit of a slot's count: the pair is part of a word (lexicon.txt, words.tsv)
+LEX = 1 << 30   # ... of a word of lexicon.txt
+NONWORD = 1 << 29  # seen >= 5 times in training, never as a word
+TONES = {'\u0300': 1, '\u0301': 2, '\u0309': 3, '\u0303': 4, '\u0323': 5}
+
+
+def f32(x: float) -> float:
+    """x rounded to float32, as the C side stores and adds it."""
+    return struct.unpack('<f', struct.pack('<f', x))[0]
+
+
+def untoned(w: str):
+    """A syllable as (letters without the tone, tone): the same for hoà and
+    hòa, so that the lexicon may use either placement."""
+    d = unicodedata.normalize('NFD', w)
+    tone = 0
+    for ch in d:
+        tone = TONES.get(ch, tone)
+    base = unicodedata.normalize('NFC', ''.join(ch for ch in d if ch not in TONES))
+    return base, tone
+
+
+WORD_MIN = 5  # words.tsv: a pair read as a word this often ...
+WORD_SHARE = 0.5  # ... and in this share of its occurrences is a word;
+                  # one never read as a word is flagged NONWORD
+
+
+def lexicon_pairs(lmdir: str, ids: dict):
+    """The (id, id) pairs of neighbouring syllables in lexicon.txt's words
+    (a word with a syllable the model does not know is left out), and the
+    pairs words.tsv counts as a word often enough (these only keep a pair
+    from being changed: see docs/repair.md)."""
+    pairs, counted, never = set(), set(), set()
+    wpath = os.path.join(lmdir, 'words.tsv')
+    if os.path.exists(wpath):
+        with open(wpath, encoding='utf-8') as f:
+            for line in f:
+                a, b, wocc, c = line.rstrip('\n').split('\t')
+                if a not in ids or b not in ids:
+                    continue
+                if int(wocc) >= WORD_MIN and int(wocc) >= WORD_SHARE * int(c):
+                    counted.add((ids[a], ids[b]))
+                elif int(wocc) == 0:
+                    never.add((ids[a], ids[b]))
+    by_form = {}
+    for k, i in ids.items():
+        by_form.setdefault(untoned(k), i)
+    path = os.path.join(lmdir, 'lexicon.txt')
+    if not os.path.exists(path):
+        return pairs, counted, never
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            w = unicodedata.normalize('NFC', line.split('#', 1)[0].strip().lower())
+            syl = w.split()
+            if len(syl) < 2:
+                continue
+            got = [ids.get(x, by_form.get(untoned(x))) for x in syl]
+            if None in got:
+                continue
+            pairs.update(zip(got, got[1:]))
+    return pairs, counted, never
 
 
 def main() -> None:
@@ -72,15 +142,28 @@ def main() -> None:
                 mass[ia] += disc
                 big.append((ia, ib, disc, c))
     bow = [max(1.0 - mass[i], 1e-6) for i in range(V)]
-    bits = max(10, (len(big) * 2 - 1).bit_length())
+    lex, counted, never = lexicon_pairs(lmdir, ids)
+    lex_first = {a for a, _ in lex}
+    lex_second = {b for _, b in lex}
+    have = {(ia, ib) for ia, ib, _, _ in big}
+    extra = sorted(p for p in lex | counted if p not in have)
+
+    def flags(p):
+        return ((WORD if p in lex or p in counted else 0) | (LEX if p in lex else 0) |
+                (NONWORD if p in never and p not in lex else 0))
+    bits = max(10, ((len(big) + len(extra)) * 2 - 1).bit_length())
     nslots = 1 << bits
     slots = [None] * nslots
     mask = nslots - 1
-    for ia, ib, disc, c in big:
+    entries = [(ia, ib, math.log(disc + bow[ia] * pcont[ib]), c | flags((ia, ib)))
+               for ia, ib, disc, c in big]
+    entries += [(ia, ib, f32(f32(math.log(bow[ia])) + f32(math.log(pcont[ib]))), flags((ia, ib)))
+                for ia, ib in extra]
+    for ia, ib, lp, c in entries:
         h = (((ia << 32) | ib) * 0x9E3779B97F4A7C15 & 0xFFFFFFFFFFFFFFFF) >> (64 - bits)
         while slots[h] is not None:
             h = (h + 1) & mask
-        slots[h] = (ia, ib, math.log(disc + bow[ia] * pcont[ib]), c)
+        slots[h] = (ia, ib, lp, c)
     redup = set()
     rpath = os.path.join(lmdir, 'reduplicatives.txt')
     if os.path.exists(rpath):
@@ -98,14 +181,14 @@ def main() -> None:
     while len(strings) % 4:
         strings += b'\0'
     out = bytearray()
-    out += b'VBLM' + struct.pack('<IIII', 2, len(vocab), bits, len(strings)) + struct.pack('<f', unk)
+    out += b'VBLM' + struct.pack('<IIII', 3, len(vocab), bits, len(strings)) + struct.pack('<f', unk)
     out += struct.pack('<II', 0, 0)
     for i, k in enumerate(vocab):
         if i >= V:
             out += struct.pack('<IIffII', offs[i], codes[k], unk, 0.0, 0, 0)
             continue
         c, title = (uni[k][0], uni[k][4]) if k in uni else (0, 0)
-        flags = 1 if k in redup else 0
+        flags = (1 if k in redup else 0) | (2 if i in lex_first else 0) | (4 if i in lex_second else 0)
         out += struct.pack('<IIffII', offs[i], c, math.log(pcont[i]), math.log(bow[i]), title, flags)
     out += strings
     empty = struct.pack('<IIfI', 0xFFFFFFFF, 0xFFFFFFFF, 0.0, 0)

@@ -11,6 +11,12 @@
  *   OUTDIR/bigrams.tsv   key1 key2  count            (count >= --min-bigram, default 2)
  *   OUTDIR/abbrev.tsv    upper-case codes that are not syllables (glued to digits or
  *                        slashes too), seen >= 3 times
+ *   OUTDIR/words.tsv     key1 key2  times as a word  count: a pair is read as a
+ *                        word where it is written more often than the pair
+ *                        before it and the pair after it in the sentence
+ *                        ("đổi nội" in "thay đổi nội dung" is not); the pairs
+ *                        seen >= 5 times that are a word at least half the
+ *                        time, or never
  * The key "<s>" is the start of a sentence, "<num>" a number ("2024",
  * "1.000.000", "15/3/2024") that is not glued to a letter.  The files hold counts only, no
  * text, so they may be committed; tools/build_lm.py turns them into the
@@ -27,6 +33,7 @@
 typedef struct {
     char *key;
     uint64_t count, left, nfollow, nprec, title;
+    uint64_t wocc; /* bigrams: times read as a word (see words.tsv) */
 } word;
 
 typedef struct {
@@ -80,11 +87,33 @@ static wtab words, bigrams, abbrevs; /* bigram keys: "a b" */
 static char prev[64];
 static size_t prevlen;
 
+/* The token stream of all files, as unigram keys (stable: wt_grow moves
+   the entries, not the keys); NULL ends a sentence.  The second pass
+   reads it to count words. */
+static const char **seq;
+static size_t nseq, seqcap;
+
+static void seq_push(const char *key)
+{
+    if (!key && (nseq == 0 || !seq[nseq - 1])) return;
+    if (nseq == seqcap) {
+        seqcap = seqcap ? seqcap * 2 : 1 << 20;
+        const char **ns = realloc(seq, seqcap * sizeof *ns);
+        if (!ns) {
+            fprintf(stderr, "vanban-train: out of memory\n");
+            exit(2);
+        }
+        seq = ns;
+    }
+    seq[nseq++] = key;
+}
+
 /* title: written with a capital inside a sentence (a name, "Bộ Tài chính") */
 static void add_token(const char *key, size_t n, bool title)
 {
     word *w = wt_get(&words, key, n);
     w->count++;
+    seq_push(w->key);
     if (title && !(prevlen == 3 && !memcmp(prev, "<s>", 3))) w->title++;
     char bk[160];
     if (prevlen + n + 2 > sizeof bk) return;
@@ -106,6 +135,41 @@ static void sentence_break(void)
 {
     memcpy(prev, "<s>", 3);
     prevlen = 3;
+    seq_push(NULL);
+}
+
+/* Count of the bigram (a b); 0 when either is missing. */
+static uint64_t bigram_count(const char *a, const char *b)
+{
+    if (!a || !b) return 0;
+    char bk[160];
+    size_t la = strlen(a), lb = strlen(b);
+    if (la + lb + 2 > sizeof bk) return 0;
+    memcpy(bk, a, la);
+    bk[la] = ' ';
+    memcpy(bk + la + 1, b, lb);
+    return wt_get(&bigrams, bk, la + 1 + lb)->count;
+}
+
+/* Second pass: a pair is read as a word where it is written more often
+   than the pair before it and the pair after it. */
+static void count_words(void)
+{
+    for (size_t i = 1; i < nseq; i++) {
+        const char *a = seq[i - 1], *b = seq[i];
+        if (!a || !b) continue;
+        const char *z = i >= 2 ? seq[i - 2] : NULL, *c = i + 1 < nseq ? seq[i + 1] : NULL;
+        uint64_t ab = bigram_count(a, b);
+        if (ab > bigram_count(z, a) && ab > bigram_count(b, c)) {
+            char bk[160];
+            size_t la = strlen(a), lb = strlen(b);
+            if (la + lb + 2 > sizeof bk) continue;
+            memcpy(bk, a, la);
+            bk[la] = ' ';
+            memcpy(bk + la + 1, b, lb);
+            wt_get(&bigrams, bk, la + 1 + lb)->wocc++;
+        }
+    }
 }
 
 static void train_text(const vbi_sylgram *g, const char *path)
@@ -237,7 +301,15 @@ static void dump(const char *dir, const char *name, wtab *t, int kind, uint64_t 
                     (unsigned long long)v[i].count, (unsigned long long)v[i].left,
                     (unsigned long long)v[i].nfollow, (unsigned long long)v[i].nprec,
                     (unsigned long long)v[i].title);
-        else {
+        else if (kind == 3) {
+            /* what the model reads of it: mostly a word, or never one */
+            if (v[i].wocc && v[i].wocc * 2 < v[i].count) continue;
+            char *sp = strchr(v[i].key, ' ');
+            if (sp) *sp = '\t';
+            fprintf(f, "%s\t%llu\t%llu\n", v[i].key, (unsigned long long)v[i].wocc,
+                    (unsigned long long)v[i].count);
+            if (sp) *sp = ' ';
+        } else {
             char *sp = kind == 1 ? strchr(v[i].key, ' ') : NULL;
             if (sp) *sp = '\t';
             fprintf(f, "%s\t%llu\n", v[i].key, (unsigned long long)v[i].count);
@@ -298,6 +370,9 @@ int main(int argc, char **argv)
     dump(out, "unigrams.tsv", &words, 0, 0);
     dump(out, "bigrams.tsv", &bigrams, 1, minb);
     dump(out, "abbrev.tsv", &abbrevs, 2, 3);
+    count_words();
+    dump(out, "words.tsv", &bigrams, 3, 5);
+    free(seq);
     fprintf(stderr, "vanban-train: %zu syllable types, %zu bigram types\n", words.n, bigrams.n);
     vbi_sylgram_free(g);
     return 0;

@@ -74,6 +74,20 @@ guard = ''.join('Năm %d, trong tình hình mới, Ủy ban nhân dân tỉnh đ
                 for y in range(2000, 2004))
 guard += 'Đào tạo cho công chức, viên chức trong tỉnh, nhất là cán bộ trẻ của tỉnh.\n'
 check('document pairs: guard', norm(guard), guard)
+# a pair that is no word, one mark from a word of the lexicon the document
+# writes elsewhere; not when the word to change or the one that stays is part
+# of a word with its other neighbour, nor in a name
+lex = ('Chính sách đối nội của Đảng được quán triệt.\n'
+       'Truyền thông về chính sách đổi nội, đối ngoại của Nhà nước.\n')
+check('lexicon word the document writes', norm(lex), lex.replace('đổi nội', 'đối nội'))
+check('lexicon word: not written elsewhere, kept',
+      norm('Truyền thông về chính sách đổi nội, đối ngoại của Nhà nước.\n'),
+      'Truyền thông về chính sách đổi nội, đối ngoại của Nhà nước.\n')
+keep = ('Các cơ quan đã thay đổi nội dung báo cáo.\n'
+        'Công tác đối nội được tăng cường.\nĐNND có quan hệ với các cơ quan.\n')
+check('lexicon word: thay đổi nội dung, có quan hệ kept', norm(keep), keep)
+check('lexicon word: a name kept', norm('Tình cảm của nhân dân Gia Định với Giáo Đức và giáo dục.\n'),
+      'Tình cảm của nhân dân Gia Định với Giáo Đức và giáo dục.\n')
 # found by the fuzzer: a page-break join across markup and a damaged byte
 # deleted them and put invalid UTF-8 into the JSON ("out of memory")
 fz = open(sys.argv[2] + '/tests/repair/data/fuzz-join-gap.txt', 'rb').read()

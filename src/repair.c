@@ -51,6 +51,10 @@
 #define PAIR_RATIO 3    /* ... and this many times the minority's */
 #define PAIR_LM_MIN 5   /* ... and known to the model this many times */
 #define PAIR_STRONG 10  /* a pair written this often needs no third word (see layer_pairs) */
+/* layer_pairs' third sweep, lexicon words: */
+#define LEX_GUARD 3 /* the written word follows its other neighbour at most this much more */
+#define LEX_RATIO 2 /* the document writes the pair as it is at most this much more */
+#define LEX_SEEN 5  /* a word the document does not write: seen in training this often */
 #define CACHE_LAMBDA 0.35
 #define CACHE_BETA 1.0
 
@@ -1809,8 +1813,14 @@ static void pair_work(rstate *R, pair_alt *pa, int32_t fa, int32_t fb)
             int32_t c = (int32_t)ids[k];
             if (c == was || !(vbi_lm_lexpos(R->lm, c) & need)) continue;
             int32_t x = sd ? fa : c, y = sd ? c : fb;
-            uint32_t n;
-            if ((vbi_lm_pairword(R->lm, x, y) & VBI_WORD_LEX) && (n = bget(R, x, y)) > pa->lbest[sd]) {
+            unsigned wf;
+            uint32_t seen = vbi_lm_bigram(R->lm, x, y, &wf), n;
+            if (!(wf & VBI_WORD_LEX)) continue;
+            /* written elsewhere in the document; or, for a pair the model
+               never saw, a word training text writes LEX_SEEN times */
+            n = bget(R, x, y);
+            if ((n > pa->lbest[sd] || pa->lid[sd] < 0) &&
+                (n || (pa->state == 1 && seen >= LEX_SEEN))) {
                 pa->lbest[sd] = n;
                 pa->lid[sd] = c;
             }
@@ -1852,8 +1862,6 @@ typedef struct {
 } pairs_ws;
 
 #define PAIR_SKIP UINT32_MAX
-#define LEX_GUARD 3 /* see the third sweep of layer_pairs */
-#define LEX_RATIO 2
 
 /* The word on the far side of the pair (q-1 q) from the changed side: the
    one before the pair when the second word changes, after it when the
@@ -2024,7 +2032,7 @@ static int layer_pairs(rstate *R)
         if (pa->lid[side] < 0) side = !side;
         /* the document must not write the pair as it is far more often
            ("hình dạng" 22 times beside one "hình dáng") */
-        if (R->bval[hq[q]] > LEX_RATIO * pa->lbest[side]) continue;
+        if (R->bval[hq[q]] > LEX_RATIO * (pa->lbest[side] ? pa->lbest[side] : 1)) continue;
         int32_t c = pa->lid[side], was = fid[side ? q : q - 1];
         /* the word that stays is not already part of a word with its other
            neighbour ("ĐNND có quan hệ" is not "cơ quan") */

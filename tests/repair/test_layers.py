@@ -88,6 +88,12 @@ keep = ('Các cơ quan đã thay đổi nội dung báo cáo.\n'
 check('lexicon word: thay đổi nội dung, có quan hệ kept', norm(keep), keep)
 check('lexicon word: a name kept', norm('Tình cảm của nhân dân Gia Định với Giáo Đức và giáo dục.\n'),
       'Tình cảm của nhân dân Gia Định với Giáo Đức và giáo dục.\n')
+# a pair training never saw takes a lexicon word training writes, unwritten
+# in the document; a pair training saw does not ("công tắc" is a word)
+check('lexicon word for an unseen pair', norm('Chế độ tuyển dụng, bồi dưỡng, đai ngộ cán bộ.\n'),
+      'Chế độ tuyển dụng, bồi dưỡng, đãi ngộ cán bộ.\n')
+check('lexicon word: a seen pair kept', norm('Kiểm tra các công tắc điện và công tác an toàn.\n'),
+      'Kiểm tra các công tắc điện và công tác an toàn.\n')
 # found by the fuzzer: a page-break join across markup and a damaged byte
 # deleted them and put invalid UTF-8 into the JSON ("out of memory")
 fz = open(sys.argv[2] + '/tests/repair/data/fuzz-join-gap.txt', 'rb').read()

@@ -932,6 +932,56 @@ static int scan_plain(rstate *R, wmemo *m, size_t li)
     return 0;
 }
 
+/* Is the line "---"? */
+static bool rule_line(const vanban_parser *p, const vbi_line *l)
+{
+    return l->len == 3 && !memcmp(p->text.p + l->off, "---", 3);
+}
+
+/* A line of YAML front matter: "key: value" (a key without spaces),
+   "  - item", an indented continuation, or blank. */
+static bool yaml_line(const vanban_parser *p, const vbi_line *l)
+{
+    const char *s = p->text.p + l->off;
+    size_t n = l->len, k = 0;
+    if (n == 0 || s[0] == ' ' || s[0] == '-') return true;
+    while (k < n && s[k] != ':' && s[k] != ' ' && s[k] != '\t') k++; /* the key ("nhóm") */
+    return k > 0 && k < n && s[k] == ':';
+}
+
+/* Is token x of a front matter line an identifier: part of the key
+   ("phuong-phap-so-hoa:") or of a slug ("can-bo-cong-chuc", "trang_thai"),
+   a word glued to a hyphen or an underscore? */
+static bool yaml_ident(const vanban_parser *p, const tok *x)
+{
+    const vbi_line *l = &p->lines[x->line];
+    const char *s = p->text.p;
+    size_t a = x->off, e = (size_t)x->off + x->len, ls = l->off, le = (size_t)l->off + l->len;
+    if ((a > ls && (s[a - 1] == '-' || s[a - 1] == '_')) ||
+        (e < le && (s[e] == '-' || s[e] == '_')))
+        return true;
+    if (s[ls] == ' ' || s[ls] == '-') return false; /* a list item or a continuation */
+    const char *colon = memchr(s + ls, ':', l->len);
+    return colon && (size_t)(colon - s) >= e; /* before the key's colon */
+}
+
+/* The first line after a YAML front matter block at the start of the text
+   ("---", then "key: value" lines, then "---", within FM_MAX_LINES), or 0.
+   Its keys and slugs are identifiers written without marks ("group:
+   can-bo-cong-chuc"), not Vietnamese typed without them: they are not
+   changed (yaml_ident).  Its titles are text like any other, and all its
+   words count as the document's evidence ("ổn định" in a description). */
+#define FM_MAX_LINES 200
+static size_t front_matter_end(const vanban_parser *p)
+{
+    if (p->nlines < 2 || !rule_line(p, &p->lines[0])) return 0;
+    for (size_t li = 1; li < p->nlines && li <= FM_MAX_LINES; li++) {
+        if (rule_line(p, &p->lines[li])) return li + 1;
+        if (!yaml_line(p, &p->lines[li])) return 0;
+    }
+    return 0;
+}
+
 /* Cut the lines into words and mark what each word is. */
 static int tokenize(rstate *R, wmemo *m)
 {
@@ -2531,6 +2581,14 @@ int vbi_repair(vanban_parser *p)
                 FX(&R, x)->conf = 1.0f;
             }
         }
+    if (!rc) { /* the front matter keeps its keys and slugs */
+        size_t fm = front_matter_end(p);
+        for (size_t i = 0; i < R.n && R.t[i].line < fm; i++)
+            if (yaml_ident(p, &R.t[i])) {
+                R.t[i].flags &= (uint16_t)~(T_CHANGED | T_DELETE | T_REPL);
+                R.fx[i].kind = 0;
+            }
+    }
     if (!rc) rc = rebuild(&R);
     memo_free(&memo);
     free(R.t);

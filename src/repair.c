@@ -1833,6 +1833,7 @@ typedef struct {
     uint32_t best[2]; /* how often the document writes the pair with it */
     int32_t lid[2];   /* ... that makes a lexicon word the document writes */
     uint32_t lbest[2];
+    int32_t jid[2];   /* both words read otherwise: a lexicon word training writes */
     uint8_t state;    /* 0 not worked out, 1 unknown to the model, 2 known */
 } pair_alt;
 
@@ -1873,6 +1874,34 @@ static void pair_work(rstate *R, pair_alt *pa, int32_t fa, int32_t fb)
                 (n || (pa->state == 1 && seen >= LEX_SEEN))) {
                 pa->lbest[sd] = n;
                 pa->lid[sd] = c;
+            }
+        }
+    }
+    /* a pair never seen whose two words both lost or changed a mark ("KÉT
+       QUÁ", "thầm quyên"): the lexicon word of training text one mark
+       from each */
+    pa->jid[0] = pa->jid[1] = -1;
+    if (pa->state == 1 && pa->lid[0] < 0 && pa->lid[1] < 0) {
+        char s0[VBI_SYL_MAX + 1], s1[VBI_SYL_MAX + 1];
+        size_t n0 = vbi_syl_skeleton(vbi_lm_syl(R->lm, (uint32_t)fa), s0);
+        size_t n1 = vbi_syl_skeleton(vbi_lm_syl(R->lm, (uint32_t)fb), s1);
+        const uint32_t *i0, *i1;
+        size_t c0 = vbi_lm_candidates(R->lm, s0, n0, &i0);
+        size_t c1 = vbi_lm_candidates(R->lm, s1, n1, &i1);
+        uint32_t best = 0;
+        for (size_t k = 0; k < c0; k++) {
+            int32_t x = (int32_t)i0[k];
+            if (x == fa || !(vbi_lm_lexpos(R->lm, x) & VBI_LEX_FIRST)) continue;
+            for (size_t j = 0; j < c1; j++) {
+                int32_t y = (int32_t)i1[j];
+                unsigned wf;
+                if (y == fb || !(vbi_lm_lexpos(R->lm, y) & VBI_LEX_SECOND)) continue;
+                uint32_t seen = vbi_lm_bigram(R->lm, x, y, &wf);
+                if ((wf & VBI_WORD_LEX) && seen >= LEX_SEEN && seen > best) {
+                    best = seen;
+                    pa->jid[0] = x;
+                    pa->jid[1] = y;
+                }
             }
         }
     }
@@ -2107,6 +2136,38 @@ static int layer_pairs(rstate *R)
         t->flags |= T_CHANGED;
         FX(R, t)->kind = K_DIACRITIC;
         FX(R, t)->conf = (float)pa->lbest[side] / (float)(pa->lbest[side] + 1);
+    }
+    /* fourth sweep: both words of a pair never seen (pair_work's jid), with
+       the guards above on each side: neither word is part of a word with
+       its outer neighbour, each new word was seen beside that neighbour,
+       the document writes the pair at most LEX_RATIO times, no name */
+    for (size_t q = 1; q < m; q++) {
+        if (hq[q] == PAIR_SKIP) continue;
+        const pair_alt *pa = &w.alt[hq[q]];
+        if (pa->jid[0] < 0 || R->bval[hq[q]] > LEX_RATIO) continue;
+        tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];
+        if ((a->flags | b->flags) & (T_CHANGED | T_STRIP)) continue;
+        bool ok = true;
+        for (int sd = 0; sd < 2 && ok; sd++) {
+            tok *t = sd ? b : a;
+            int32_t was = fid[sd ? q : q - 1], c = pa->jid[sd];
+            int32_t o = far_word(R, &w, q, !sd); /* the outer neighbour */
+            if (t->ncase == VBI_CASE_TITLE && !(t->flags & (T_BREAK | T_CAPSLINE))) ok = false;
+            if (ok && o >= 0) {
+                int32_t x = sd ? was : o, y = sd ? o : was, nx = sd ? c : o, ny = sd ? o : c;
+                ok = !(vbi_lm_pairword(R->lm, x, y) & VBI_WORD) &&
+                     vbi_lm_bigram_count(R->lm, nx, ny) > 0;
+            }
+        }
+        if (!ok) continue;
+        for (int sd = 0; sd < 2; sd++) {
+            tok *t = sd ? b : a;
+            FX(R, t)->out = *vbi_lm_syl(R->lm, (uint32_t)pa->jid[sd]);
+            FX(R, t)->out.ncase = t->ncase;
+            t->flags |= T_CHANGED;
+            FX(R, t)->kind = K_DIACRITIC;
+            FX(R, t)->conf = 0.5f;
+        }
     }
     rc = 0;
 out:

@@ -94,6 +94,12 @@ check('lexicon word for an unseen pair', norm('Chế độ tuyển dụng, bồi
       'Chế độ tuyển dụng, bồi dưỡng, đãi ngộ cán bộ.\n')
 check('lexicon word: a seen pair kept', norm('Kiểm tra các công tắc điện và công tác an toàn.\n'),
       'Kiểm tra các công tắc điện và công tác an toàn.\n')
+# both words of a pair never seen, one mark each from a lexicon word
+check('lexicon word, both words damaged',
+      norm('Báo cáo KÉT QUÁ công tác.\nCơ quan có thầm quyên quyết định.\n'),
+      'Báo cáo KẾT QUẢ công tác.\nCơ quan có thẩm quyền quyết định.\n')
+check('lexicon word, both words: a name kept', norm('Ông Thầm Quyên đến dự.\n'),
+      'Ông Thầm Quyên đến dự.\n')
 # YAML front matter: keys and slugs are identifiers, not stripped Vietnamese;
 # its titles are text (found by an audit of ../shared/data/ocr-noisy)
 fm = ('---\ntitle: "Nghị đinh về chế độ phụ cấp"\ngroup: can-bo-cong-chuc-vien-chuc\n'

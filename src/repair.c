@@ -73,7 +73,8 @@ enum {
     T_LOWER = 1 << 11,  /* has a lower-case letter */
     T_UPPER = 1 << 12,  /* has an upper-case letter */
     T_LM = 1 << 13,     /* takes part in the decoder */
-    T_NUM = 1 << 14     /* a number: the model's <num>, context only, never changed */
+    T_NUM = 1 << 14,    /* a number: the model's <num>, context only, never changed */
+    T_DECODED = 1 << 15 /* changed by the context decoder (the lexicon sweeps may redo it) */
 };
 
 enum { K_NONE, K_UNICODE, K_CASE, K_SPELLING, K_STYLE, K_DIACRITIC, K_BREAK };
@@ -1595,7 +1596,7 @@ static void apply_run(rstate *R, const size_t *ix, lattice *lat, size_t s, size_
                 const vbi_syl *cs = vbi_lm_syl(R->lm, (uint32_t)c);
                 FX(R, x)->out = *cs;
                 FX(R, x)->out.ncase = x->ncase;
-                x->flags |= T_CHANGED;
+                x->flags |= T_CHANGED | T_DECODED;
                 FX(R, x)->kind = (x->flags & T_VALID) ? K_DIACRITIC : K_SPELLING;
                 FX(R, x)->conf = (float)(d / (d + 2.0));
             }
@@ -1980,6 +1981,15 @@ static bool query_hit(const pairs_ws *w, uint64_t k)
     return w->qk[h] == k && w->qhit[h];
 }
 
+/* A token the lexicon sweeps leave as it is: in text typed without marks,
+   or changed by a layer other than the decoder (whose reading of a pair
+   that is no word they may redo: "tỉnh thần" read "tính thần" becomes
+   "tinh thần"). */
+static bool fixed_tok(const tok *x)
+{
+    return (x->flags & T_STRIP) || ((x->flags & T_CHANGED) && !(x->flags & T_DECODED));
+}
+
 static int layer_pairs(rstate *R)
 {
     if (vbi_lm_size(R->lm) >= (1u << 21) - 1) return 0;
@@ -2106,13 +2116,15 @@ static int layer_pairs(rstate *R)
         const pair_alt *pa = &w.alt[hq[q]];
         if (pa->lid[0] < 0 && pa->lid[1] < 0) continue;
         tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];
-        if ((a->flags | b->flags) & (T_CHANGED | T_STRIP)) continue;
+        if (fixed_tok(a) || fixed_tok(b)) continue;
         int side = pa->lbest[1] > pa->lbest[0] ? 1 : 0;
         if (pa->lid[side] < 0) side = !side;
         /* the document must not write the pair as it is far more often
            ("hình dạng" 22 times beside one "hình dáng") */
         if (R->bval[hq[q]] > LEX_RATIO * (pa->lbest[side] ? pa->lbest[side] : 1)) continue;
-        int32_t c = pa->lid[side], was = fid[side ? q : q - 1];
+        /* the guards weigh the word as written, not as the decoder read it */
+        const tok *cw = side ? b : a;
+        int32_t c = pa->lid[side], was = (cw->flags & T_DECODED) ? cw->obs : fid[side ? q : q - 1];
         /* the word that stays is not already part of a word with its other
            neighbour ("ĐNND có quan hệ" is not "cơ quan") */
         int32_t f = far_word(R, &w, q, side), keep = fid[side ? q - 1 : q];
@@ -2146,11 +2158,11 @@ static int layer_pairs(rstate *R)
         const pair_alt *pa = &w.alt[hq[q]];
         if (pa->jid[0] < 0 || R->bval[hq[q]] > LEX_RATIO) continue;
         tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];
-        if ((a->flags | b->flags) & (T_CHANGED | T_STRIP)) continue;
+        if (fixed_tok(a) || fixed_tok(b)) continue;
         bool ok = true;
         for (int sd = 0; sd < 2 && ok; sd++) {
             tok *t = sd ? b : a;
-            int32_t was = fid[sd ? q : q - 1], c = pa->jid[sd];
+            int32_t was = (t->flags & T_DECODED) ? t->obs : fid[sd ? q : q - 1], c = pa->jid[sd];
             int32_t o = far_word(R, &w, q, !sd); /* the outer neighbour */
             if (t->ncase == VBI_CASE_TITLE && !(t->flags & (T_BREAK | T_CAPSLINE))) ok = false;
             if (ok && o >= 0) {

@@ -1990,6 +1990,96 @@ static bool fixed_tok(const tok *x)
     return (x->flags & T_STRIP) || ((x->flags & T_CHANGED) && !(x->flags & T_DECODED));
 }
 
+/* The lexicon sweeps of layer_pairs, over its working set w (the pairs'
+   slots hq, alternatives, final readings). */
+static void lexicon_sweeps(rstate *R, const pairs_ws *w)
+{
+    const size_t *ix = w->ix;
+    size_t m = w->m;
+    const int32_t *fid = w->fid;
+    const uint32_t *hq = w->hq;
+    /* third sweep: a pair that is no word, one mark from a word of the
+       lexicon that the document writes elsewhere ("chính sách đổi nội, đối
+       ngoại" in a file that writes "đối nội"; "tinh cảm" beside "tình
+       cảm").  Not when the word to change makes a word with its other
+       neighbour ("thay đổi nội dung") or follows it far more often in the
+       model's counts than the new reading does, or the model has never
+       seen the new reading beside that neighbour; nor when the word that
+       stays makes one with its own ("có quan hệ"), nor when the document
+       writes the pair as it is more than LEX_RATIO times as often; nor in
+       a name (a capital inside a sentence). */
+    for (size_t q = 1; q < m; q++) {
+        if (hq[q] == PAIR_SKIP) continue;
+        const pair_alt *pa = &w->alt[hq[q]];
+        if (pa->lid[0] < 0 && pa->lid[1] < 0) continue;
+        tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];
+        if (fixed_tok(a) || fixed_tok(b)) continue;
+        int side = pa->lbest[1] > pa->lbest[0] ? 1 : 0;
+        if (pa->lid[side] < 0) side = !side;
+        /* the document must not write the pair as it is far more often
+           ("hình dạng" 22 times beside one "hình dáng") */
+        if (R->bval[hq[q]] > LEX_RATIO * (pa->lbest[side] ? pa->lbest[side] : 1)) continue;
+        /* the guards weigh the word as written, not as the decoder read it */
+        const tok *cw = side ? b : a;
+        int32_t c = pa->lid[side], was = (cw->flags & T_DECODED) ? cw->obs : fid[side ? q : q - 1];
+        /* the word that stays is not already part of a word with its other
+           neighbour ("ĐNND có quan hệ" is not "cơ quan") */
+        int32_t f = far_word(R, w, q, side), keep = fid[side ? q - 1 : q];
+        if (f >= 0 && ((side ? vbi_lm_pairword(R->lm, f, keep) : vbi_lm_pairword(R->lm, keep, f)) &
+                       VBI_WORD))
+            continue;
+        int32_t o = far_word(R, w, q, !side); /* the changed word's other neighbour */
+        if (o >= 0) {
+            int32_t x = side ? was : o, y = side ? o : was;   /* the pair as written */
+            int32_t nx = side ? c : o, ny = side ? o : c;     /* and as it would be */
+            uint32_t nn = vbi_lm_bigram_count(R->lm, nx, ny);
+            if ((vbi_lm_pairword(R->lm, x, y) & VBI_WORD) || nn == 0 ||
+                vbi_lm_bigram_count(R->lm, x, y) > LEX_GUARD * ((uint64_t)nn + 1))
+                continue;
+        }
+        tok *t = side ? b : a;
+        /* a capitalised word inside a sentence is a name ("Chi khu Giáo Đức") */
+        if (t->ncase == VBI_CASE_TITLE && !(t->flags & (T_BREAK | T_CAPSLINE))) continue;
+        FX(R, t)->out = *vbi_lm_syl(R->lm, (uint32_t)c);
+        FX(R, t)->out.ncase = t->ncase;
+        t->flags |= T_CHANGED;
+        FX(R, t)->kind = K_DIACRITIC;
+        FX(R, t)->conf = (float)pa->lbest[side] / (float)(pa->lbest[side] + 1);
+    }
+    /* fourth sweep: both words of a pair never seen (pair_work's jid), with
+       the guards above on each side: neither word is part of a word with
+       its outer neighbour, each new word was seen beside that neighbour,
+       the document writes the pair at most LEX_RATIO times, no name */
+    for (size_t q = 1; q < m; q++) {
+        if (hq[q] == PAIR_SKIP) continue;
+        const pair_alt *pa = &w->alt[hq[q]];
+        if (pa->jid[0] < 0 || R->bval[hq[q]] > LEX_RATIO) continue;
+        tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];
+        if (fixed_tok(a) || fixed_tok(b)) continue;
+        bool ok = true;
+        for (int sd = 0; sd < 2 && ok; sd++) {
+            tok *t = sd ? b : a;
+            int32_t was = (t->flags & T_DECODED) ? t->obs : fid[sd ? q : q - 1], c = pa->jid[sd];
+            int32_t o = far_word(R, w, q, !sd); /* the outer neighbour */
+            if (t->ncase == VBI_CASE_TITLE && !(t->flags & (T_BREAK | T_CAPSLINE))) ok = false;
+            if (ok && o >= 0) {
+                int32_t x = sd ? was : o, y = sd ? o : was, nx = sd ? c : o, ny = sd ? o : c;
+                ok = !(vbi_lm_pairword(R->lm, x, y) & VBI_WORD) &&
+                     vbi_lm_bigram_count(R->lm, nx, ny) > 0;
+            }
+        }
+        if (!ok) continue;
+        for (int sd = 0; sd < 2; sd++) {
+            tok *t = sd ? b : a;
+            FX(R, t)->out = *vbi_lm_syl(R->lm, (uint32_t)pa->jid[sd]);
+            FX(R, t)->out.ncase = t->ncase;
+            t->flags |= T_CHANGED;
+            FX(R, t)->kind = K_DIACRITIC;
+            FX(R, t)->conf = 0.5f;
+        }
+    }
+}
+
 static int layer_pairs(rstate *R)
 {
     if (vbi_lm_size(R->lm) >= (1u << 21) - 1) return 0;
@@ -2101,86 +2191,7 @@ static int layer_pairs(rstate *R)
         FX(R, x)->kind = K_DIACRITIC;
         FX(R, x)->conf = (float)best / (float)(best + mine);
     }
-    /* third sweep: a pair that is no word, one mark from a word of the
-       lexicon that the document writes elsewhere ("chính sách đổi nội, đối
-       ngoại" in a file that writes "đối nội"; "tinh cảm" beside "tình
-       cảm").  Not when the word to change makes a word with its other
-       neighbour ("thay đổi nội dung") or follows it far more often in the
-       model's counts than the new reading does, or the model has never
-       seen the new reading beside that neighbour; nor when the word that
-       stays makes one with its own ("có quan hệ"), nor when the document
-       writes the pair as it is more than LEX_RATIO times as often; nor in
-       a name (a capital inside a sentence). */
-    for (size_t q = 1; q < m; q++) {
-        if (hq[q] == PAIR_SKIP) continue;
-        const pair_alt *pa = &w.alt[hq[q]];
-        if (pa->lid[0] < 0 && pa->lid[1] < 0) continue;
-        tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];
-        if (fixed_tok(a) || fixed_tok(b)) continue;
-        int side = pa->lbest[1] > pa->lbest[0] ? 1 : 0;
-        if (pa->lid[side] < 0) side = !side;
-        /* the document must not write the pair as it is far more often
-           ("hình dạng" 22 times beside one "hình dáng") */
-        if (R->bval[hq[q]] > LEX_RATIO * (pa->lbest[side] ? pa->lbest[side] : 1)) continue;
-        /* the guards weigh the word as written, not as the decoder read it */
-        const tok *cw = side ? b : a;
-        int32_t c = pa->lid[side], was = (cw->flags & T_DECODED) ? cw->obs : fid[side ? q : q - 1];
-        /* the word that stays is not already part of a word with its other
-           neighbour ("ĐNND có quan hệ" is not "cơ quan") */
-        int32_t f = far_word(R, &w, q, side), keep = fid[side ? q - 1 : q];
-        if (f >= 0 && ((side ? vbi_lm_pairword(R->lm, f, keep) : vbi_lm_pairword(R->lm, keep, f)) &
-                       VBI_WORD))
-            continue;
-        int32_t o = far_word(R, &w, q, !side); /* the changed word's other neighbour */
-        if (o >= 0) {
-            int32_t x = side ? was : o, y = side ? o : was;   /* the pair as written */
-            int32_t nx = side ? c : o, ny = side ? o : c;     /* and as it would be */
-            uint32_t nn = vbi_lm_bigram_count(R->lm, nx, ny);
-            if ((vbi_lm_pairword(R->lm, x, y) & VBI_WORD) || nn == 0 ||
-                vbi_lm_bigram_count(R->lm, x, y) > LEX_GUARD * ((uint64_t)nn + 1))
-                continue;
-        }
-        tok *t = side ? b : a;
-        /* a capitalised word inside a sentence is a name ("Chi khu Giáo Đức") */
-        if (t->ncase == VBI_CASE_TITLE && !(t->flags & (T_BREAK | T_CAPSLINE))) continue;
-        FX(R, t)->out = *vbi_lm_syl(R->lm, (uint32_t)c);
-        FX(R, t)->out.ncase = t->ncase;
-        t->flags |= T_CHANGED;
-        FX(R, t)->kind = K_DIACRITIC;
-        FX(R, t)->conf = (float)pa->lbest[side] / (float)(pa->lbest[side] + 1);
-    }
-    /* fourth sweep: both words of a pair never seen (pair_work's jid), with
-       the guards above on each side: neither word is part of a word with
-       its outer neighbour, each new word was seen beside that neighbour,
-       the document writes the pair at most LEX_RATIO times, no name */
-    for (size_t q = 1; q < m; q++) {
-        if (hq[q] == PAIR_SKIP) continue;
-        const pair_alt *pa = &w.alt[hq[q]];
-        if (pa->jid[0] < 0 || R->bval[hq[q]] > LEX_RATIO) continue;
-        tok *a = &R->t[ix[q - 1]], *b = &R->t[ix[q]];
-        if (fixed_tok(a) || fixed_tok(b)) continue;
-        bool ok = true;
-        for (int sd = 0; sd < 2 && ok; sd++) {
-            tok *t = sd ? b : a;
-            int32_t was = (t->flags & T_DECODED) ? t->obs : fid[sd ? q : q - 1], c = pa->jid[sd];
-            int32_t o = far_word(R, &w, q, !sd); /* the outer neighbour */
-            if (t->ncase == VBI_CASE_TITLE && !(t->flags & (T_BREAK | T_CAPSLINE))) ok = false;
-            if (ok && o >= 0) {
-                int32_t x = sd ? was : o, y = sd ? o : was, nx = sd ? c : o, ny = sd ? o : c;
-                ok = !(vbi_lm_pairword(R->lm, x, y) & VBI_WORD) &&
-                     vbi_lm_bigram_count(R->lm, nx, ny) > 0;
-            }
-        }
-        if (!ok) continue;
-        for (int sd = 0; sd < 2; sd++) {
-            tok *t = sd ? b : a;
-            FX(R, t)->out = *vbi_lm_syl(R->lm, (uint32_t)pa->jid[sd]);
-            FX(R, t)->out.ncase = t->ncase;
-            t->flags |= T_CHANGED;
-            FX(R, t)->kind = K_DIACRITIC;
-            FX(R, t)->conf = 0.5f;
-        }
-    }
+    lexicon_sweeps(R, &w);
     rc = 0;
 out:
     free(w.ix);

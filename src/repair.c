@@ -1926,10 +1926,10 @@ static void pair_work(rstate *R, pair_alt *pa, int32_t fa, int32_t fb)
     }
 }
 
-/* The pairs layer's working set: the sentence's LM tokens (ix), their
-   final readings (fid), per bigram slot the pair's alternatives (alt), and
-   the word triples it asks about (a set: key, then whether the document
-   writes them). */
+/* The pairs layer's working set: the document's decoder tokens (ix, m of
+   them), their readings after the decoder (fid), each pair's bigram slot
+   (hq), per slot the pair's alternatives (alt), and the word triples the
+   layer asks about (a set: key, then whether the document writes them). */
 typedef struct {
     size_t *ix;
     int32_t *fid;

@@ -226,13 +226,12 @@ static uint16_t map_done(vanban_parser *p, vbi_line *l, size_t base)
     return VBI_L_CMAP;
 }
 
-/* Append code points [i, j) of cp2 to the text as one normalized line. */
-static int emit_line(vanban_parser *p, size_t i, size_t j, uint32_t lstart, uint32_t lend,
-                     uint16_t flags, uint8_t hlevel)
+/* Room for need more bytes of text (and their map entries from *base when
+   maps, see map_room) and one more line. */
+static int reserve_line(vanban_parser *p, size_t need, bool maps, size_t *base)
 {
-    size_t need = (j - i) * 4, base;
     if (vbi_buf_reserve(&p->text, need)) return VANBAN_ENOMEM;
-    if (map_room(p, need, &base)) return VANBAN_ENOMEM;
+    if (maps && map_room(p, need, base)) return VANBAN_ENOMEM;
     if (p->nlines == p->lcap) {
         size_t cap = p->lcap ? p->lcap * 2 : 256;
         vbi_line *l = realloc(p->lines, cap * sizeof *l);
@@ -240,6 +239,29 @@ static int emit_line(vanban_parser *p, size_t i, size_t j, uint32_t lstart, uint
         p->lines = l;
         p->lcap = cap;
     }
+    return 0;
+}
+
+/* The flags a line's shape gives: blank, all capitals (two letters or
+   more, none in lower case), starting with a lower-case letter (first: the
+   letter class of its first letter), ending in sentence punctuation. */
+static uint16_t shape_flags(size_t len, size_t uppers, size_t lowers, int first, int32_t last)
+{
+    uint16_t f = 0;
+    if (len == 0) f |= VBI_L_BLANK;
+    if (uppers + lowers >= 2 && lowers == 0) f |= VBI_L_CAPS;
+    if (first == 1) f |= VBI_L_LOWER;
+    if (last == '.' || last == ':' || last == ';' || last == '!' || last == '?')
+        f |= VBI_L_PUNCT_END;
+    return f;
+}
+
+/* Append code points [i, j) of cp2 to the text as one normalized line. */
+static int emit_line(vanban_parser *p, size_t i, size_t j, uint32_t lstart, uint32_t lend,
+                     uint16_t flags, uint8_t hlevel)
+{
+    size_t need = (j - i) * 4, base;
+    if (reserve_line(p, need, true, &base)) return VANBAN_ENOMEM;
     size_t off = p->text.len, t = off;
     char *out = p->text.p;
     uint32_t *ms = p->ms + base, *me = p->me + base; /* map entry of text byte t: [t - off] */
@@ -280,12 +302,7 @@ static int emit_line(vanban_parser *p, size_t i, size_t j, uint32_t lstart, uint
     l->oend = lend;
     l->nchars = (uint32_t)(j - i);
     l->hlevel = hlevel;
-    if (l->len == 0) flags |= VBI_L_BLANK;
-    if (letters >= 2 && uppers == letters) flags |= VBI_L_CAPS;
-    if (first == 1) flags |= VBI_L_LOWER;
-    if (last == '.' || last == ':' || last == ';' || last == '!' || last == '?')
-        flags |= VBI_L_PUNCT_END;
-    l->flags = flags;
+    l->flags = flags | shape_flags(l->len, uppers, letters - uppers, first, last);
     return 0;
 }
 
@@ -761,21 +778,6 @@ static int plain_scan(const vanban_parser *p, const unsigned char *s, size_t n, 
 }
 #endif
 
-/* Room for need more bytes of text (and their map entries from *base when
-   maps, see map_room) and one more line. */
-static int reserve_line(vanban_parser *p, size_t need, bool maps, size_t *base)
-{
-    if (vbi_buf_reserve(&p->text, need)) return VANBAN_ENOMEM;
-    if (maps && map_room(p, need, base)) return VANBAN_ENOMEM;
-    if (p->nlines == p->lcap) {
-        size_t cap = p->lcap ? p->lcap * 2 : 256;
-        vbi_line *l = realloc(p->lines, cap * sizeof *l);
-        if (!l) return VANBAN_ENOMEM;
-        p->lines = l;
-        p->lcap = cap;
-    }
-    return 0;
-}
 
 /* Start of the character that ends just before s[b] (b > 0). */
 static inline size_t char_start(const unsigned char *s, size_t b)
@@ -967,12 +969,7 @@ static int mark_line(vanban_parser *p, const unsigned char *s, size_t n, size_t 
     l->hlevel = hlevel;
     l->moff = (uint32_t)base;
     if (!maps) flags |= VBI_L_NOMAP;
-    if (l->len == 0) flags |= VBI_L_BLANK;
-    if (uppers + lowers >= 2 && lowers == 0) flags |= VBI_L_CAPS;
-    if (first == 1) flags |= VBI_L_LOWER;
-    if (last == '.' || last == ':' || last == ';' || last == '!' || last == '?')
-        flags |= VBI_L_PUNCT_END;
-    l->flags = flags;
+    l->flags = flags | shape_flags(l->len, uppers, lowers, first, last);
     return 1;
 }
 
@@ -1108,12 +1105,7 @@ static int fast_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_
     l->nchars = (uint32_t)(nchars - collapsed);
     l->hlevel = 0;
     uint16_t flags = maps ? VBI_L_PLAIN | map_done(p, l, base) : VBI_L_PLAIN | VBI_L_DIRECT;
-    if (l->len == 0) flags |= VBI_L_BLANK;
-    if (uppers + lowers >= 2 && lowers == 0) flags |= VBI_L_CAPS;
-    if (first == 1) flags |= VBI_L_LOWER;
-    if (last == '.' || last == ':' || last == ';' || last == '!' || last == '?')
-        flags |= VBI_L_PUNCT_END;
-    l->flags = flags;
+    l->flags = flags | shape_flags(l->len, uppers, lowers, first, last);
     return 1;
 }
 

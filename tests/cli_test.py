@@ -10,17 +10,8 @@ import sys
 import tempfile
 
 VANBAN, CORPUS = sys.argv[1], sys.argv[2]
-n = failed = 0
-
-
-def check(cond, what, detail=''):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print('%s %d - %s' % ('ok' if cond else 'not ok', n, what))
-    if not cond and detail:
-        print('#   ' + str(detail)[:500])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import check, done  # noqa: E402
 
 
 def run(*args, stdin=None, timeout=120):
@@ -138,5 +129,4 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = run('parse', path('plain2.txt', plain))
     check(rc == 0 and json.loads(out)['source']['encoding'] == 'utf-8', 'its encoding is utf-8', out[:300])
 
-print('1..%d' % n)
-sys.exit(1 if failed else 0)
+done()

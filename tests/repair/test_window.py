@@ -16,17 +16,8 @@ import tempfile
 
 VANBAN, ROOT = sys.argv[1], sys.argv[2]
 W = 4096
-n = failed = 0
-
-
-def check(cond, what, detail=''):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print('%s %d - %s' % ('ok' if cond else 'not ok', n, what))
-    if not cond and detail:
-        print('#   ' + str(detail)[:600])
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from tap import check, done  # noqa: E402
 
 
 def run(args, data=None):
@@ -192,5 +183,4 @@ check(rc == 0 and o == b'[]\n', 'empty input: --log prints []', o)
 for f in os.listdir(tmp):
     os.unlink(os.path.join(tmp, f))
 os.rmdir(tmp)
-print('1..%d' % n)
-sys.exit(1 if failed else 0)
+done()

@@ -36,6 +36,10 @@
 
 #include "repair.h"
 
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(VBI_NO_SIMD)
+#include <emmintrin.h>
+#endif
+
 #define MAXC 10  /* candidates kept per syllable */
 #define MAXS 200 /* tokens per decoded sentence */
 
@@ -199,10 +203,6 @@ typedef struct {
 } wentry;
 
 typedef struct wmemo {
-    /* letters of the plain lines scan_plain reads: V_* of U+00C0..U+01BF and
-       of U+1EA0..U+1EFF, from the syllable grammar */
-    uint8_t c2[256], c3[96];
-    bool have_classes;
     wentry *e;      /* entries, by id */
     size_t n, ecap;
     uint32_t *slot; /* open addressing: id + 1, 0 = empty */
@@ -451,101 +451,6 @@ static int push_tid(wmemo *m, size_t i, uint32_t id)
     return 0;
 }
 
-/* The code point that ends at s[b] (b > 0); *start gets where it starts. */
-static inline int32_t utf8_before(const char *s, size_t b, size_t *start)
-{
-    size_t k = b - 1, adv;
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
-    *start = k;
-    return utf8_at(s + k, b - k, &adv);
-}
-
-enum { V_VOWEL = 1, V_TONED = 2, V_WORD = 4 };
-
-/* The V_* classes of the letters a plain line can hold. */
-static void plain_classes(const rstate *R, wmemo *m)
-{
-    for (int i = 0; i < 256 + 96; i++) {
-        int32_t c = i < 256 ? 0xC0 + i : 0x1EA0 + (i - 256);
-        int tone = 0, up, code = vbi_syl_letter(R->g, c, &tone, &up);
-        uint8_t v = is_word_cp(c) ? V_WORD : 0;
-        switch (code) {
-        case 'a': case 'W': case 'A': case 'e': case 'E': case 'i':
-        case 'o': case 'O': case 'F': case 'u': case 'U': case 'y':
-            v |= V_VOWEL | (tone ? V_TONED : 0);
-            break;
-        default:
-            break;
-        }
-        if (i < 256) m->c2[i] = v;
-        else m->c3[i - 256] = v;
-    }
-    m->have_classes = true;
-}
-
-/* V_* class and byte length of the character at s[k] of a plain line
-   (ASCII, C2 A0, C3..C6 xx, E1 BA|BB xx, E2 80 xx: see normalize.c). */
-static inline unsigned pclass(const wmemo *m, const unsigned char *s, size_t k, size_t *len)
-{
-    unsigned char c = s[k];
-    if (c < 0x80) {
-        *len = 1;
-        unsigned l = c | 0x20;
-        if (l - 'a' > 25u) return 0;
-        return V_WORD | (l == 'a' || l == 'e' || l == 'i' || l == 'o' || l == 'u' || l == 'y');
-    }
-    if (c < 0xE0) {
-        *len = 2;
-        return c == 0xC2 ? 0 : m->c2[((c & 0x1F) << 6 | (s[k + 1] & 0x3F)) - 0xC0];
-    }
-    *len = 3;
-    if (c != 0xE1) return 0;
-    int32_t cp = 0x1000 | (s[k + 1] & 0x3F) << 6 | (s[k + 2] & 0x3F);
-    return cp >= 0x1EA0 ? m->c3[cp - 0x1EA0] : V_WORD;
-}
-
-/* Start of the character that ends at s[b] (b > 0). */
-static inline size_t char_before(const unsigned char *s, size_t b)
-{
-    size_t k = b - 1;
-    while (k > 0 && (s[k] & 0xC0) == 0x80) k--;
-    return k;
-}
-
-#if defined(__SSE2__) && defined(__GNUC__) && !defined(VBI_NO_SIMD)
-#include <emmintrin.h>
-#endif
-
-/* The first position >= b of a byte that may start a toned vowel (C3, C4,
-   C5: Latin-1 and Latin Extended-A; E1: the Vietnamese block), or n. */
-static inline size_t next_toned(const unsigned char *u, size_t b, size_t n)
-{
-#if defined(__SSE2__) && defined(__GNUC__) && !defined(VBI_NO_SIMD)
-    for (; b + 16 <= n; b += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(u + b));
-        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xE1)),
-                                 _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)0xC2)),
-                                               _mm_cmplt_epi8(x, _mm_set1_epi8((char)0xC6))));
-        unsigned bits = (unsigned)_mm_movemask_epi8(m);
-        if (bits) return b + (size_t)__builtin_ctz(bits);
-    }
-#endif
-    for (; b < n; b++)
-        if ((unsigned char)(u[b] - 0xC3) <= 2 || u[b] == 0xE1) return b;
-    return n;
-}
-
-/* Does a word of T_UPPER start at s[ws] (a hyphen chain's first word)? */
-static bool word_upper(const char *s, size_t n, size_t ws)
-{
-    for (size_t k = ws, adv; k < n; k += adv) {
-        int32_t c = utf8_at(s + k, n - k, &adv);
-        if (!is_word_cp(c)) break;
-        if (!vbi_is_lower_cp(c) && vbi_is_letter_cp(c)) return true;
-    }
-    return false;
-}
-
 static int cw_push(wmemo *m, cword w)
 {
     if (m->cwn == m->cwcap) {
@@ -556,83 +461,6 @@ static int cw_push(wmemo *m, cword w)
         m->cwcap = cap;
     }
     m->cw[m->cwn++] = w;
-    return 0;
-}
-
-/* The words of the chunk s[0, n) (a plain line's text between spaces) that
-   can change when only the structure and style layers run: a valid syllable
-   whose tone could sit elsewhere (its two placements differ, or it sits on
-   neither).  Such a word has a toned vowel next to another vowel (the
-   vowels of a syllable are adjacent), so only the words around such a pair
-   are judged.  Each is appended to m->cw with the flags tokenize gives it
-   (T_ABBR as in a line not all in capitals).  What tokenize reads around a
-   word lies inside its chunk, or is the space (or line end) around it,
-   which it reads the same way: so the answer holds for every occurrence
-   of the chunk. */
-static int chunk_words(const rstate *R, wmemo *m, uint32_t off, size_t n, uint16_t *count)
-{
-    const char *s = R->p->text.p + off;
-    const unsigned char *u = (const unsigned char *)s;
-    *count = 0;
-    for (size_t b = next_toned(u, 0, n); b < n; b = next_toned(u, b + 1, n)) {
-        size_t len, l2;
-        if ((pclass(m, u, b, &len) & (V_VOWEL | V_TONED)) != (V_VOWEL | V_TONED)) continue;
-        size_t ws = b, we = b + len;
-        if (!(b > 0 && (pclass(m, u, char_before(u, b), &l2) & V_VOWEL)) &&
-            !(we < n && (pclass(m, u, we, &l2) & V_VOWEL)))
-            continue;
-        /* the word around the pair */
-        while (ws > 0) {
-            size_t k = char_before(u, ws);
-            if (!(pclass(m, u, k, &l2) & V_WORD)) break;
-            ws = k;
-        }
-        while (we < n && (pclass(m, u, we, &l2) & V_WORD)) we += l2;
-        b = we - 1; /* on after the word */
-        wentry tmp;
-        uint32_t id;
-        if (memo_get(R, m, (uint32_t)(off + ws), we - ws, &tmp, &id)) return VANBAN_ENOMEM;
-        const wentry *e = id == MEMO_NONE ? &tmp : &m->e[id];
-        if (!(e->flags & T_VALID) || !e->syl.tone || e->tp < 0 ||
-            (e->tp == e->mp && e->syl.tpos == e->tp))
-            continue;
-        /* it may change: the characters around it, as tokenize reads them */
-        int32_t pc = ' ', ppc = ' ', next = ' ', next2 = ' ';
-        size_t ps, nc = 0;
-        if (ws > 0) {
-            pc = utf8_before(s, ws, &ps);
-            if (ps > 0) ppc = utf8_before(s, ps, &ps);
-        }
-        if (we < n) {
-            next = utf8_at(s + we, n - we, &len);
-            if (we + len < n) next2 = utf8_at(s + we + len, n - we - len, &len);
-        }
-        for (size_t k = ws; k < we; k++) nc += (u[k] & 0xC0) != 0x80;
-        tok x;
-        memset(&x, 0, sizeof x);
-        x.flags = e->flags;
-        x.ncase = e->syl.ncase;
-        x.marked = e->syl.marked;
-        x.flags |= code_flags(url_chunk(s, 0, n), ppc, pc, next, next2, &x, nc);
-        /* a hyphen chain (tokenize: the word before is a word too) that
-           starts with a capital is a name: every word of it is a code */
-        bool in_chain = pc == '-' && is_word_cp(ppc);
-        if (in_chain || (next == '-' && is_word_cp(next2))) {
-            size_t fs = ws; /* the chain's first word */
-            for (;;) {
-                int32_t a = ' ', aa = ' ';
-                size_t q = fs;
-                if (q > 0) a = utf8_before(s, q, &q);
-                if (q > 0) aa = utf8_before(s, q, &q);
-                if (a != '-' || !is_word_cp(aa)) break;
-                fs -= 1; /* the hyphen; then back over the word before it */
-                while (fs > 0 && is_word_cp(utf8_before(s, fs, &ps))) fs = ps;
-            }
-            if (word_upper(s, n, fs)) x.flags |= T_CODE;
-        }
-        if (cw_push(m, (cword){(uint16_t)ws, (uint16_t)(we - ws), x.flags, id})) return VANBAN_ENOMEM;
-        (*count)++;
-    }
     return 0;
 }
 
@@ -715,6 +543,32 @@ static int chunk_tokens(const rstate *R, wmemo *m, uint32_t off, size_t n, uint1
     }
     (void)first;
     *bits = (uint8_t)((sign ? CH_TAIL : 0) | (is_word_cp(pc) ? CH_ENDWORD : 0));
+    return 0;
+}
+
+/* The words of the chunk at text offset off (n bytes) that the structure
+   and style layers may change (a valid syllable whose tone could sit
+   elsewhere), as tokenize reads them: chunk_tokens' tokens, the others
+   dropped (flags as in a line that is not all capitals, no sentence
+   marks: scan_plain's layers read none). */
+static int chunk_words(const rstate *R, wmemo *m, uint32_t off, size_t n, uint16_t *count)
+{
+    size_t first = m->cwn, o = first;
+    uint16_t all;
+    uint8_t bits;
+    if (chunk_tokens(R, m, off, n, &all, &bits)) return VANBAN_ENOMEM;
+    for (size_t k = first; k < first + all; k++) {
+        cword w = m->cw[k];
+        if (w.wid == MEMO_NONE) continue; /* a number, or too long for a syllable */
+        const wentry *e = &m->e[w.wid];
+        if (!(e->flags & T_VALID) || !e->syl.tone || e->tp < 0 ||
+            (e->tp == e->mp && e->syl.tpos == e->tp))
+            continue;
+        w.flags &= (uint16_t)~T_BREAK;
+        m->cw[o++] = w;
+    }
+    m->cwn = o;
+    *count = (uint16_t)(o - first);
     return 0;
 }
 
@@ -1000,7 +854,6 @@ static int tokenize(rstate *R, wmemo *m)
             continue;
         }
         if (lean && (l->flags & VBI_L_PLAIN)) {
-            if (!m->have_classes) plain_classes(R, m);
             if (scan_plain(R, m, li)) return VANBAN_ENOMEM;
             blank = false;
             continue;

@@ -823,9 +823,9 @@ static bool yaml_ident(const vanban_parser *p, const tok *x)
 /* The first line after a YAML front matter block at the start of the text
    ("---", then "key: value" lines, then "---", within FM_MAX_LINES), or 0.
    Its keys and slugs are identifiers written without marks ("group:
-   can-bo-cong-chuc"), not Vietnamese typed without them: they are not
-   changed (yaml_ident).  Its titles are text like any other, and all its
-   words count as the document's evidence ("ổn định" in a description). */
+   can-bo-cong-chuc"), not Vietnamese typed without them: they are codes
+   (yaml_ident, T_CODE), never touched and no evidence.  Its titles and
+   descriptions are text like any other, and evidence ("ổn định"). */
 #define FM_MAX_LINES 200
 static size_t front_matter_end(const vanban_parser *p)
 {
@@ -2493,6 +2493,11 @@ int vbi_repair(vanban_parser *p)
     /* never a NULL repl buffer: replacement pointers are repl.p + offset */
     int rc = vbi_buf_reserve(&R.repl, 64) ? VANBAN_ENOMEM : tokenize(&R, &memo);
     if (!rc && !(R.fx = calloc(R.n + 1, sizeof *R.fx))) rc = VANBAN_ENOMEM;
+    if (!rc) { /* the front matter's keys and slugs are codes: never touched */
+        size_t fm = front_matter_end(p);
+        for (size_t i = 0; i < R.n && R.t[i].line < fm; i++)
+            if (yaml_ident(p, &R.t[i])) R.t[i].flags |= T_CODE;
+    }
     if (!rc) {
         layer_structure(&R, &memo);
         R.style = doc_style(&R, &memo);
@@ -2518,14 +2523,6 @@ int vbi_repair(vanban_parser *p)
                 FX(&R, x)->conf = 1.0f;
             }
         }
-    if (!rc) { /* the front matter keeps its keys and slugs */
-        size_t fm = front_matter_end(p);
-        for (size_t i = 0; i < R.n && R.t[i].line < fm; i++)
-            if (yaml_ident(p, &R.t[i])) {
-                R.t[i].flags &= (uint16_t)~(T_CHANGED | T_DELETE | T_REPL);
-                R.fx[i].kind = 0;
-            }
-    }
     if (!rc) rc = rebuild(&R);
     memo_free(&memo);
     free(R.t);

@@ -108,6 +108,18 @@ static void seq_push(const char *key)
     seq[nseq++] = key;
 }
 
+/* The entry of the bigram (a b), key "a b", made on first sight; NULL when
+   the key would be too long. */
+static word *bigram(const char *a, size_t la, const char *b, size_t lb)
+{
+    char bk[160];
+    if (la + lb + 2 > sizeof bk) return NULL;
+    memcpy(bk, a, la);
+    bk[la] = ' ';
+    memcpy(bk + la + 1, b, lb);
+    return wt_get(&bigrams, bk, la + 1 + lb);
+}
+
 /* title: written with a capital inside a sentence (a name, "Bộ Tài chính") */
 static void add_token(const char *key, size_t n, bool title)
 {
@@ -115,12 +127,8 @@ static void add_token(const char *key, size_t n, bool title)
     w->count++;
     seq_push(w->key);
     if (title && !(prevlen == 3 && !memcmp(prev, "<s>", 3))) w->title++;
-    char bk[160];
-    if (prevlen + n + 2 > sizeof bk) return;
-    memcpy(bk, prev, prevlen);
-    bk[prevlen] = ' ';
-    memcpy(bk + prevlen + 1, key, n);
-    word *b = wt_get(&bigrams, bk, prevlen + 1 + n);
+    word *b = bigram(prev, prevlen, key, n);
+    if (!b) return;
     word *pw = wt_get(&words, prev, prevlen);
     pw->left++;
     if (b->count++ == 0) {
@@ -141,14 +149,8 @@ static void sentence_break(void)
 /* Count of the bigram (a b); 0 when either is missing. */
 static uint64_t bigram_count(const char *a, const char *b)
 {
-    if (!a || !b) return 0;
-    char bk[160];
-    size_t la = strlen(a), lb = strlen(b);
-    if (la + lb + 2 > sizeof bk) return 0;
-    memcpy(bk, a, la);
-    bk[la] = ' ';
-    memcpy(bk + la + 1, b, lb);
-    return wt_get(&bigrams, bk, la + 1 + lb)->count;
+    word *w = a && b ? bigram(a, strlen(a), b, strlen(b)) : NULL;
+    return w ? w->count : 0;
 }
 
 /* Second pass: a pair is read as a word where it is written more often
@@ -160,15 +162,8 @@ static void count_words(void)
         if (!a || !b) continue;
         const char *z = i >= 2 ? seq[i - 2] : NULL, *c = i + 1 < nseq ? seq[i + 1] : NULL;
         uint64_t ab = bigram_count(a, b);
-        if (ab > bigram_count(z, a) && ab > bigram_count(b, c)) {
-            char bk[160];
-            size_t la = strlen(a), lb = strlen(b);
-            if (la + lb + 2 > sizeof bk) continue;
-            memcpy(bk, a, la);
-            bk[la] = ' ';
-            memcpy(bk + la + 1, b, lb);
-            wt_get(&bigrams, bk, la + 1 + lb)->wocc++;
-        }
+        if (ab > bigram_count(z, a) && ab > bigram_count(b, c))
+            bigram(a, strlen(a), b, strlen(b))->wocc++; /* ab > 0: it is there */
     }
 }
 

@@ -226,13 +226,6 @@ float vbi_lm_logp(const vbi_lm *lm, int32_t a, int32_t b)
 #define LM_LEX 0x40000000u  /* of a word of lexicon.txt, */
 #define LM_NONWORD 0x20000000u /* seen, never as a word */
 
-uint32_t vbi_lm_bigram_count(const vbi_lm *lm, int32_t a, int32_t b)
-{
-    if (a < 0 || b < 0) return 0;
-    const lm_slot *s = find(lm, (uint32_t)a, (uint32_t)b);
-    return s ? s->count & ~(LM_WORD | LM_LEX | LM_NONWORD) : 0;
-}
-
 uint32_t vbi_lm_bigram(const vbi_lm *lm, int32_t a, int32_t b, unsigned *word)
 {
     *word = 0;
@@ -242,6 +235,12 @@ uint32_t vbi_lm_bigram(const vbi_lm *lm, int32_t a, int32_t b, unsigned *word)
     *word = (s->count & LM_WORD ? VBI_WORD : 0) | (s->count & LM_LEX ? VBI_WORD_LEX : 0) |
             (s->count & LM_NONWORD ? VBI_NONWORD : 0);
     return s->count & ~(LM_WORD | LM_LEX | LM_NONWORD);
+}
+
+uint32_t vbi_lm_bigram_count(const vbi_lm *lm, int32_t a, int32_t b)
+{
+    unsigned w;
+    return vbi_lm_bigram(lm, a, b, &w);
 }
 
 unsigned vbi_lm_pairword(const vbi_lm *lm, int32_t a, int32_t b)

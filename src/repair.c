@@ -2393,6 +2393,7 @@ static int rebuild(rstate *R)
         l->len = (uint32_t)(nt.len - start);
     }
     /* page-break joins: the blank lines between go, the break becomes a space */
+    bool joined = false;
     for (size_t i = 0; i < R->n; i++) {
         tok *x = &R->t[i];
         if (!(x->flags & T_JOIN) || !i || (p->opt.flags & VANBAN_OPT_NO_CONTEXT)) continue;
@@ -2419,8 +2420,9 @@ static int rebuild(rstate *R)
         pd->rlen = 1;
         if (vbi_buf_put(&R->repl, " ", 1)) goto out;
         for (size_t k = pv->line + 1; k < x->line; k++) p->lines[k].flags |= 0x8000;
+        joined = true;
     }
-    {
+    if (joined) { /* every line is copied: only when some go */
         size_t o = 0;
         for (size_t k = 0; k < p->nlines; k++)
             if (!(p->lines[k].flags & 0x8000)) p->lines[o++] = p->lines[k];

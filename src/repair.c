@@ -675,10 +675,10 @@ static inline int chunk_get(const rstate *R, wmemo *m, int which, uint32_t off, 
     return 0;
 }
 
-static inline size_t ctz32(uint32_t x)
+static inline size_t ctz64(uint64_t x)
 {
 #if defined(__GNUC__)
-    return (size_t)__builtin_ctz(x);
+    return (size_t)__builtin_ctzll(x);
 #else
     size_t k = 0;
     for (; !(x & 1); x >>= 1) k++;
@@ -686,43 +686,83 @@ static inline size_t ctz32(uint32_t x)
 #endif
 }
 
-static inline size_t clz32(uint32_t x)
+static inline size_t clz64(uint64_t x)
 {
 #if defined(__GNUC__)
-    return (size_t)__builtin_clz(x);
+    return (size_t)__builtin_clzll(x);
 #else
     size_t k = 0;
-    for (; !(x & 0x80000000u); x <<= 1) k++;
+    for (; !(x & 0x8000000000000000ull); x <<= 1) k++;
     return k;
 #endif
 }
 
-/* Bit k: s[b + k] is a space, for b + k < n (k < 16); *toned: bit k when
-   s[b + k] may start a toned vowel (C3, C4, C5, E1).  readable: bytes that
-   may be read from s (the buffer goes on after the line): 16 at a time
-   even at the end of a line, the bits past n cleared. */
-static inline uint32_t space_bits(const unsigned char *s, size_t b, size_t n, size_t readable,
-                                  uint32_t *toned)
+/* What scan_plain needs to know of 64 bytes of a line, s[b, b + 64), bit k
+   for byte b + k (only bytes of the line, b + k < n: the others 0).  A
+   word's tone can sit elsewhere, or on the wrong vowel, only when it has
+   two vowels side by side ("hoà", "của", "lựơng"): in a plain line
+   (normalize's VBI_L_PLAIN: NFC, no combining mark) a toned vowel is a
+   character led by C3, C4, C5 (à, ĩ, ũ...) or E1 (ạ..ỹ), and a vowel
+   beside it is an ASCII vowel or another multi-byte character.  So:
+   lead2 (C3..C5) and lead3 (E1); prev, a byte that may end a vowel (an
+   ASCII vowel, a continuation byte); next, a byte that may start one (an
+   ASCII vowel, a byte from C3).  Supersets all: a chunk they let through
+   that has no such word gives no word (chunk_words). */
+typedef struct {
+    uint64_t sp, lead2, lead3, prev, next;
+} blockbits;
+
+#define BLOCK 64
+
+static inline void block_bits(const unsigned char *s, size_t b, size_t n, size_t readable,
+                              blockbits *o)
 {
+    uint64_t keep = b >= n ? 0 : n - b >= BLOCK ? ~0ull : (1ull << (n - b)) - 1;
+    memset(o, 0, sizeof *o);
+    if (!keep) return;
 #if defined(__SSE2__) && defined(__GNUC__) && !defined(VBI_NO_SIMD)
-    if (b + 16 <= readable) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(s + b));
-        __m128i t = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xE1)),
-                                 _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)0xC2)),
-                                               _mm_cmplt_epi8(x, _mm_set1_epi8((char)0xC6))));
-        uint32_t keep = n - b >= 16 ? 0xFFFF : (1u << (n - b)) - 1;
-        *toned = (uint32_t)_mm_movemask_epi8(t) & keep;
-        return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' '))) & keep;
+    if (b + BLOCK <= readable) {
+        for (size_t q = 0; q < BLOCK; q += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(s + b + q)), zero = _mm_setzero_si128();
+            __m128i x20 = _mm_or_si128(x, _mm_set1_epi8(0x20));
+            __m128i v = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x20, _mm_set1_epi8('a')),
+                                                  _mm_cmpeq_epi8(x20, _mm_set1_epi8('e'))),
+                                     _mm_or_si128(_mm_cmpeq_epi8(x20, _mm_set1_epi8('i')),
+                                                  _mm_cmpeq_epi8(x20, _mm_set1_epi8('o'))));
+            v = _mm_or_si128(v, _mm_or_si128(_mm_cmpeq_epi8(x20, _mm_set1_epi8('u')),
+                                             _mm_cmpeq_epi8(x20, _mm_set1_epi8('y'))));
+            /* signed bytes: 80..BF below C0; C3 and up above C2 and below 0 */
+            __m128i cont = _mm_cmplt_epi8(x, _mm_set1_epi8((char)0xC0));
+            __m128i c3 = _mm_cmpgt_epi8(x, _mm_set1_epi8((char)0xC2));
+            __m128i from_c3 = _mm_and_si128(c3, _mm_cmplt_epi8(x, zero));
+            __m128i l2 = _mm_and_si128(c3, _mm_cmplt_epi8(x, _mm_set1_epi8((char)0xC6)));
+            o->sp |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')))
+                     << q;
+            o->lead2 |= (uint64_t)(uint16_t)_mm_movemask_epi8(l2) << q;
+            o->lead3 |=
+                (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xE1)))
+                << q;
+            o->prev |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_or_si128(v, cont)) << q;
+            o->next |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_or_si128(v, from_c3)) << q;
+        }
+        o->sp &= keep;
+        o->lead2 &= keep;
+        o->lead3 &= keep;
+        o->prev &= keep;
+        o->next &= keep;
+        return;
     }
 #endif
     (void)readable;
-    uint32_t bits = 0, tb = 0;
-    for (size_t k = 0; k < 16 && b + k < n; k++) {
-        bits |= (uint32_t)(s[b + k] == ' ') << k;
-        tb |= (uint32_t)((unsigned char)(s[b + k] - 0xC3) <= 2 || s[b + k] == 0xE1) << k;
+    for (size_t k = 0; k < BLOCK && b + k < n; k++) {
+        unsigned c = s[b + k], l = c | 0x20;
+        bool v = l == 'a' || l == 'e' || l == 'i' || l == 'o' || l == 'u' || l == 'y';
+        o->sp |= (uint64_t)(c == ' ') << k;
+        o->lead2 |= (uint64_t)(c - 0xC3 <= 2) << k;
+        o->lead3 |= (uint64_t)(c == 0xE1) << k;
+        o->prev |= (uint64_t)(v || (c >= 0x80 && c < 0xC0)) << k;
+        o->next |= (uint64_t)(v || c >= 0xC3) << k;
     }
-    *toned = tb;
-    return bits;
 }
 
 /* Push the word w of the chunk at line offset a as a token. */
@@ -756,23 +796,36 @@ static int scan_plain(rstate *R, wmemo *m, size_t li)
     const unsigned char *s = (const unsigned char *)R->p->text.p + l->off;
     size_t n = l->len, last_sp = SIZE_MAX; /* the last space before the block */
     size_t readable = R->p->text.cap - l->off;
-    uint32_t carry = 0; /* the chunk that goes on into the block has a toned byte */
-    for (size_t blk = 0; blk <= n; blk += 16) {
-        uint32_t tb, sp = space_bits(s, blk, n, readable, &tb); /* spaces, toned starts */
-        uint32_t in = 0xFFFF;                           /* bytes of the line */
-        if (blk + 16 > n) {                             /* the end ends the last chunk */
-            in = (1u << (n - blk)) - 1;
-            sp = (sp & in) | 1u << (n - blk);
+    uint64_t carry = 0;    /* the chunk that goes on into the block has a toned byte */
+    uint64_t prev_end = 0; /* the byte before the block may end a vowel */
+    blockbits cur, nxt;
+    block_bits(s, 0, n, readable, &cur);
+    for (size_t blk = 0; blk <= n; blk += BLOCK) {
+        block_bits(s, blk + BLOCK, n, readable, &nxt);
+        /* toned vowels with a vowel before or after them (see block_bits):
+           the character after a lead starts 2 or 3 bytes on */
+        uint64_t sp = cur.sp;
+        uint64_t tb = (cur.lead2 & (cur.next >> 2 | nxt.next << (BLOCK - 2))) |
+                      (cur.lead3 & (cur.next >> 3 | nxt.next << (BLOCK - 3))) |
+                      ((cur.lead2 | cur.lead3) & (cur.prev << 1 | prev_end));
+        prev_end = cur.prev >> (BLOCK - 1);
+        cur = nxt;
+        uint64_t in = ~0ull, end = 0; /* bytes of the line; the end, which ends the last chunk */
+        if (blk + BLOCK > n) {
+            in = (1ull << (n - blk)) - 1;
+            end = 1ull << (n - blk);
         }
         /* the spaces that end a chunk with a toned byte: adding a toned bit
            to the run of non-space bits it lies in carries into the space
-           after the run (carry: from the block before) */
-        uint32_t z = ~sp & in, sum = z + tb + carry, ends = sum & sp & 0xFFFF;
-        carry = sum >> 16 & 1;
+           after the run (carry: from the block before, and into the next) */
+        uint64_t z = ~sp & in, sum = z + tb, sum2 = sum + carry;
+        uint64_t ends = sum2 & (sp | end);
+        carry = (uint64_t)(sum < z) | (uint64_t)(sum2 < sum);
+        sp |= end;
         for (; ends; ends &= ends - 1) {
-            size_t e = blk + ctz32(ends), a;
-            uint32_t before = sp & (((uint32_t)1 << (e - blk)) - 1);
-            a = before ? blk + 32 - clz32(before) : last_sp + 1; /* after the space before */
+            size_t e = blk + ctz64(ends), a;
+            uint64_t before = sp & ((1ull << (e - blk)) - 1);
+            a = before ? blk + 64 - clz64(before) : last_sp + 1; /* after the space before */
             uint32_t first;
             uint16_t count;
             uint8_t bits;
@@ -782,7 +835,7 @@ static int scan_plain(rstate *R, wmemo *m, size_t li)
                 if (push_word(R, m, li, a, &m->cw[first + q])) return VANBAN_ENOMEM;
             if (e - a > CHUNK_MAXLEN) m->cwn = first; /* a chunk not kept */
         }
-        if (sp & 0xFFFF) last_sp = blk + 31 - clz32(sp & 0xFFFF);
+        if (sp) last_sp = blk + 63 - clz64(sp);
     }
     return 0;
 }

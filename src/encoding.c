@@ -21,6 +21,9 @@
 #include <string.h>
 #include <unicode/ucnv.h>
 #include <utf8proc.h>
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(VBI_NO_SIMD)
+#include <emmintrin.h>
+#endif
 
 #include "encoding.h"
 #include "private.h"
@@ -180,8 +183,54 @@ static int dec_utf8(const unsigned char *s, size_t n, cpvec *v)
    invalid bytes at least 2 to 1 (a sequence cut off by the end of a truncated
    file does not count against it).  Damaged UTF-8 is decoded as UTF-8 with
    U+FFFD and warnings, not reread as a legacy encoding. */
+/* Is s[0, n) UTF-8 made of ASCII, 2-byte sequences and 3-byte sequences
+   led by E1..EF but ED (no overlong form, no surrogate: their second byte
+   needs no check), 16 bytes at a time?  false also when it cannot tell
+   (other leads, a sequence cut off at the end): valid_utf8 then reads it
+   byte by byte.  Vietnamese text is nearly all of these forms, and a
+   branch per character would mispredict at every change of length. */
+static bool common_utf8(const unsigned char *s, size_t n)
+{
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(VBI_NO_SIMD)
+    uint32_t due = 0; /* continuation bytes the block before wants in this one */
+    unsigned char tail[16];
+    for (size_t i = 0; i < n; i += 16) {
+        __m128i x;
+        if (n - i >= 16) {
+            x = _mm_loadu_si128((const __m128i *)(s + i));
+        } else { /* padded with ASCII: a sequence cut off leaves bits due */
+            memset(tail, 'a', sizeof tail);
+            memcpy(tail, s + i, n - i);
+            x = _mm_loadu_si128((const __m128i *)tail);
+        }
+        uint32_t hi = (uint32_t)_mm_movemask_epi8(x);
+        if (!hi && !due) continue;
+        /* signed bytes: 80..BF below C0; C2..DF above C1 and below E0;
+           E1..EF above E0 and below F0 */
+        uint32_t cont = (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8((char)0xC0)));
+        uint32_t l2 = (uint32_t)_mm_movemask_epi8(
+            _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)0xC1)),
+                          _mm_cmplt_epi8(x, _mm_set1_epi8((char)0xE0))));
+        uint32_t l3 = (uint32_t)_mm_movemask_epi8(
+            _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xED)),
+                             _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)0xE0)),
+                                           _mm_cmplt_epi8(x, _mm_set1_epi8((char)0xF0)))));
+        if (hi & ~(cont | l2 | l3)) return false;
+        uint32_t want = due | l2 << 1 | l3 << 1 | l3 << 2;
+        if ((want & 0xFFFF) != cont) return false; /* continuation bytes exactly where due */
+        due = want >> 16;
+    }
+    return !due;
+#else
+    (void)s;
+    (void)n;
+    return false;
+#endif
+}
+
 static bool valid_utf8(const unsigned char *s, size_t n)
 {
+    if (common_utf8(s, n)) return true;
     size_t good = 0, bad = 0;
     for (size_t i = 0; i < n;) {
         if (s[i] < 0x80) {

@@ -271,6 +271,45 @@ static void test_bad_input(const vanban_model *m)
     json_decref(o);
 }
 
+/* source.encoding of text that is read as it is (no conversion) */
+static void encoding_is(const vanban_model *m, const char *text, const char *want, const char *what)
+{
+    json_t *o = parse_obj(m, text);
+    STR_EQ(json_string_value(json_object_get(json_object_get(o, "source"), "encoding")), want, what);
+    json_decref(o);
+}
+
+/* Detection reads the common UTF-8 forms 16 bytes at a time and everything
+   else byte by byte: both must agree on what is UTF-8. */
+static void test_utf8_detection(const vanban_model *m)
+{
+    encoding_is(m, "Kính gửi: Sở Nội vụ tỉnh Nghệ An, Ủy ban nhân dân huyện\n", "utf-8",
+                "2- and 3-byte sequences: UTF-8");
+    /* E0 (U+0800), ED 9F BF (U+D7FF) and a 4-byte emoji take the slow way */
+    encoding_is(m, "Tiếng Việt \xe0\xa0\x80 \xed\x9f\xbf \xf0\x9f\x98\x80 và chữ Hán 中文\n", "utf-8",
+                "E0, ED and 4-byte sequences: UTF-8");
+    /* a sequence cut off by the end of the input: at the end of a 16-byte
+       block (16 bytes), and inside one (17) */
+    encoding_is(m, "Số: 12-CT/TW\xe1\xbb", "utf-8", "truncated at the end of a block: UTF-8");
+    encoding_is(m, "Số: 12-CT/TW \xe1\xbb", "utf-8", "truncated inside a block: UTF-8");
+    /* a continuation byte where a lead is due, among plenty of good text */
+    encoding_is(m, "Quyết định về việc ban hành quy chế làm việc của Ủy ban \x80 nhân dân\n",
+                "utf-8", "one stray byte in UTF-8 text: UTF-8");
+    /* surrogates (ED A0..BF) and overlong forms (C0, C1, E0 80..9F) are not
+       UTF-8, though their bytes sit where the common forms' would */
+    const char *not_utf8[] = {"ab \xed\xa0\x80 cd \xed\xbf\xbf ef\n", "ab \xc0\xaf cd \xc1\x81 ef\n",
+                              "ab \xe0\x80\xaf cd \xe0\x9f\xbf ef\n"};
+    for (size_t i = 0; i < sizeof not_utf8 / sizeof *not_utf8; i++) {
+        json_t *o = parse_obj(m, not_utf8[i]);
+        const char *enc = json_string_value(json_object_get(json_object_get(o, "source"), "encoding"));
+        OK(enc && strcmp(enc, "utf-8") != 0, "surrogates, overlong forms (%zu): not UTF-8", i);
+        json_decref(o);
+    }
+    /* Windows-1258 (tones apart): not UTF-8 */
+    encoding_is(m, "Vi\xea\xf2t Nam d\xe2n chu\xd2 c\xf4\xf2ng hoa\xcc va\xcc \xf0i\xea\xccu khoa\xd2n\n",
+                "windows-1258", "Windows-1258: not UTF-8");
+}
+
 static void test_fields(const vanban_model *m)
 {
     json_t *o = parse_obj(m,
@@ -461,6 +500,7 @@ int main(int argc, char **argv)
         return 1;
     }
     test_fields(m);
+    test_utf8_detection(m);
     test_real_world_forms(m);
     test_bad_input(m);
     test_chunking(m, argc - 2, argv + 2);

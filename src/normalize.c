@@ -864,12 +864,45 @@ static bool mark_prep(const unsigned char *s, size_t *pi, size_t *pe, uint16_t *
     return true;
 }
 
+/* The end of the run of bytes from q that are none of ' ', '*' and C2 (a
+   no-break space's lead), at most e; *cont gets the continuation bytes in
+   it.  readable: the bytes after s that may be read (the input buffer goes
+   on after the line), so that the run is looked at 16 bytes at a time. */
+static inline size_t word_run(const unsigned char *s, size_t q, size_t e, size_t readable,
+                              size_t *cont)
+{
+    size_t c = 0;
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(VBI_NO_SIMD)
+    while (q < e && q + 16 <= readable) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(s + q));
+        uint32_t stop = (uint32_t)_mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
+                                      _mm_cmpeq_epi8(x, _mm_set1_epi8('*'))),
+                         _mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xC2))));
+        uint32_t cb = (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8((char)0xC0)));
+        uint32_t lim = e - q < 16 ? 1u << (e - q) : 1u << 16; /* the end stops it too */
+        size_t r = (size_t)__builtin_ctz((stop & (lim - 1)) | lim);
+        c += (size_t)__builtin_popcount(cb & ((1u << r) - 1));
+        q += r;
+        if (r < 16) {
+            *cont = c;
+            return q;
+        }
+    }
+#else
+    (void)readable;
+#endif
+    for (; q < e && s[q] != ' ' && s[q] != '*' && s[q] != 0xC2; q++) c += (s[q] & 0xC0) == 0x80;
+    *cont = c;
+    return q;
+}
+
 /* The text of s[i, e) (after mark_prep) into out, and the map of each byte
    into ms, me when they are not NULL; *chars gets its characters.  Returns
    the bytes written, or SIZE_MAX for three spaces in a row (cells). */
-static inline size_t mark_walk(const unsigned char *s, size_t i, size_t e, uint64_t ostart,
-                               bool lone_star, char *out, uint32_t *ms, uint32_t *me,
-                               size_t *chars)
+static inline size_t mark_walk(const unsigned char *s, size_t i, size_t e, size_t readable,
+                               uint64_t ostart, bool lone_star, char *out, uint32_t *ms,
+                               uint32_t *me, size_t *chars)
 {
     size_t o = 0, len, run = 0, nch = 0;
     for (size_t k = i; k < e;) {
@@ -921,11 +954,10 @@ static inline size_t mark_walk(const unsigned char *s, size_t i, size_t e, uint6
                 o++;
                 q++;
             } while (q < e && s[q] != ' ' && s[q] != '*' && s[q] != 0xC2);
-        } else {
-            do {
-                nch += (s[q] & 0xC0) != 0x80;
-                q++;
-            } while (q < e && s[q] != ' ' && s[q] != '*' && s[q] != 0xC2);
+        } else { /* the first byte whatever it is (a star kept), then the run */
+            size_t cont;
+            q = word_run(s, q + 1, e, readable, &cont);
+            nch += q - k - cont - ((s[k] & 0xC0) == 0x80);
             memcpy(out + o, s + k, q - k);
             o += q - k;
         }
@@ -955,8 +987,10 @@ static int mark_line(vanban_parser *p, const unsigned char *s, size_t n, size_t 
     if ((*rc = reserve_line(p, e - i, maps, &base))) return 1;
     size_t off = p->text.len, chars;
     char *out = p->text.p + off;
-    size_t o = maps ? mark_walk(s, i, e, ostart, lone_star, out, p->ms + base, p->me + base, &chars)
-                    : mark_walk(s, i, e, ostart, lone_star, out, NULL, NULL, &chars);
+    size_t readable = p->input.cap - (size_t)(s - (const unsigned char *)p->input.p);
+    size_t o = maps ? mark_walk(s, i, e, readable, ostart, lone_star, out, p->ms + base,
+                                p->me + base, &chars)
+                    : mark_walk(s, i, e, readable, ostart, lone_star, out, NULL, NULL, &chars);
     if (o == SIZE_MAX) return 0; /* not committed: p->text.len is unchanged */
     p->text.len = off + o;
     unsigned char last = o ? (unsigned char)out[o - 1] : 0;
@@ -989,7 +1023,7 @@ int vbi_line_map(const vanban_parser *p, const vbi_line *l, size_t k, uint32_t *
     uint32_t *a = malloc(cap * sizeof *a), *b = malloc(cap * sizeof *b);
     int rc = VANBAN_ENOMEM;
     if (out && a && b) {
-        mark_walk(s, i, e, l->ostart, lone_star, out, a, b, &chars);
+        mark_walk(s, i, e, e, l->ostart, lone_star, out, a, b, &chars);
         *ms = a[k - l->off];
         *me = b[k - l->off];
         rc = 0;

@@ -864,6 +864,16 @@ static bool mark_prep(const unsigned char *s, size_t *pi, size_t *pe, uint16_t *
     return true;
 }
 
+/* The bits set in x < 2^16 (not __builtin_popcount: without -mpopcnt that
+   is a call into libgcc) */
+static inline size_t pop16(uint32_t x)
+{
+    x = x - ((x >> 1) & 0x5555);
+    x = (x & 0x3333) + ((x >> 2) & 0x3333);
+    x = (x + (x >> 4)) & 0x0F0F;
+    return (x + (x >> 8)) & 0x1F;
+}
+
 /* The end of the run of bytes from q that are none of ' ', '*' and C2 (a
    no-break space's lead), at most e; *cont gets the continuation bytes in
    it.  readable: the bytes after s that may be read (the input buffer goes
@@ -882,7 +892,7 @@ static inline size_t word_run(const unsigned char *s, size_t q, size_t e, size_t
         uint32_t cb = (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8((char)0xC0)));
         uint32_t lim = e - q < 16 ? 1u << (e - q) : 1u << 16; /* the end stops it too */
         size_t r = (size_t)__builtin_ctz((stop & (lim - 1)) | lim);
-        c += (size_t)__builtin_popcount(cb & ((1u << r) - 1));
+        c += pop16(cb & ((1u << r) - 1));
         q += r;
         if (r < 16) {
             *cont = c;

@@ -15,7 +15,8 @@ typedef struct {
     uint32_t str, count;
     float lp, bow;
     uint32_t title; /* times written with a capital inside a sentence */
-    uint32_t flags; /* 1: doubles as a reduplicative ("từ từ") */
+    uint32_t flags; /* 1: doubles as a reduplicative ("từ từ"); 2, 4: lexicon
+                       first, second; bits 8-11: a number word's value */
 } lm_vocab;
 
 typedef struct {
@@ -257,3 +258,5 @@ uint32_t vbi_lm_title(const vbi_lm *lm, int32_t a) { return a < 0 ? 0 : lm->v[a]
 bool vbi_lm_redup(const vbi_lm *lm, int32_t a) { return a >= 0 && (lm->v[a].flags & 1); }
 
 unsigned vbi_lm_lexpos(const vbi_lm *lm, int32_t a) { return a < 0 ? 0 : (lm->v[a].flags >> 1) & 3; }
+
+unsigned vbi_lm_numeral(const vbi_lm *lm, int32_t a) { return a < 0 ? 0 : (lm->v[a].flags >> 8) & 15; }

@@ -90,6 +90,8 @@ uint32_t vbi_lm_bigram(const vbi_lm *lm, int32_t a, int32_t b, unsigned *word);
 /* VBI_LEX_FIRST, VBI_LEX_SECOND: the entry starts, ends a pair of lexicon.txt. */
 enum { VBI_LEX_FIRST = 1, VBI_LEX_SECOND = 2 };
 unsigned vbi_lm_lexpos(const vbi_lm *lm, int32_t a);
+/* The value of a number word of grammars/lm/numerals.tsv ("tám": 8), else 0. */
+unsigned vbi_lm_numeral(const vbi_lm *lm, int32_t a);
 
 #define VBI_LM_BOS 0
 #define VBI_LM_UNK (-1)

@@ -8,7 +8,7 @@ LMDIR holds unigrams.tsv, bigrams.tsv and abbrev.tsv written by vanban-train
 of abbrev.tsv become vocabulary entries "#CODE" that carry only a count;
 the hand-written reduplicatives.txt flags syllables whose doubling is
 Vietnamese, the hand-written lexicon.txt pairs of syllables that belong
-to one word).  The model
+to one word, the hand-written numerals.tsv the number words' values).  The model
 is an interpolated absolute-discount (Kneser-Ney style) bigram model:
 
     P(b|a) = max(c(a b) - D, 0) / c(a .) + bow(a) * Pcont(b)
@@ -18,7 +18,8 @@ Layout (little endian, every field 4 bytes):
     header   "VBLM" version nvocab slots_log2 strings_len unk_logp 0 0
     vocab    nvocab x {string offset, count, log Pcont, log bow, capitalised
              inside a sentence, flags (1: doubles as a reduplicative; 2, 4:
-             first, second syllable of a pair of lexicon.txt)}
+             first, second syllable of a pair of lexicon.txt; bits 8-11: the
+             value of a number word of numerals.tsv)}
     strings  NUL-terminated keys, padded to 4 bytes
     slots    2^slots_log2 x {a, b, log P(b|a), count}; a = 0xFFFFFFFF when empty;
              bit 31 of count: (a b) is part of a word (lexicon.txt, or
@@ -66,6 +67,17 @@ WORD_SHARE = 0.5  # ... and in this share of its occurrences is a word;
                   # one never read as a word is flagged NONWORD
 
 
+def hand_list(lmdir: str, name: str) -> list:
+    """The lines of a hand-written list of LMDIR in NFC, without comments
+    ('#' to the end of the line) and blank lines; [] when there is none."""
+    path = os.path.join(lmdir, name)
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding='utf-8') as f:
+        lines = (unicodedata.normalize('NFC', x.split('#', 1)[0].strip()) for x in f)
+        return [x for x in lines if x]
+
+
 def lexicon_pairs(lmdir: str, ids: dict):
     """The (id, id) pairs of neighbouring syllables in lexicon.txt's words
     (a word with a syllable the model does not know is left out), and the
@@ -86,19 +98,14 @@ def lexicon_pairs(lmdir: str, ids: dict):
     by_form = {}
     for k, i in ids.items():
         by_form.setdefault(untoned(k), i)
-    path = os.path.join(lmdir, 'lexicon.txt')
-    if not os.path.exists(path):
-        return pairs, counted, never
-    with open(path, encoding='utf-8') as f:
-        for line in f:
-            w = unicodedata.normalize('NFC', line.split('#', 1)[0].strip().lower())
-            syl = w.split()
-            if len(syl) < 2:
-                continue
-            got = [ids.get(x, by_form.get(untoned(x))) for x in syl]
-            if None in got:
-                continue
-            pairs.update(zip(got, got[1:]))
+    for w in hand_list(lmdir, 'lexicon.txt'):
+        syl = w.lower().split()
+        if len(syl) < 2:
+            continue
+        got = [ids.get(x, by_form.get(untoned(x))) for x in syl]
+        if None in got:
+            continue
+        pairs.update(zip(got, got[1:]))
     return pairs, counted, never
 
 
@@ -164,14 +171,13 @@ def main() -> None:
         while slots[h] is not None:
             h = (h + 1) & mask
         slots[h] = (ia, ib, lp, c)
-    redup = set()
-    rpath = os.path.join(lmdir, 'reduplicatives.txt')
-    if os.path.exists(rpath):
-        with open(rpath, encoding='utf-8') as f:
-            for line in f:
-                w = line.split('#', 1)[0].strip()
-                if w:
-                    redup.add(unicodedata.normalize('NFC', w))
+    redup = set(hand_list(lmdir, 'reduplicatives.txt'))
+    numeral = {}
+    for line in hand_list(lmdir, 'numerals.tsv'):
+        w, v = line.split('\t')
+        if not 1 <= int(v) <= 15:
+            sys.exit('numerals.tsv: %s: a value from 1 to 15' % w)
+        numeral[w] = int(v)
     vocab += sorted(codes)
     strings = bytearray()
     offs = []
@@ -189,6 +195,7 @@ def main() -> None:
             continue
         c, title = (uni[k][0], uni[k][4]) if k in uni else (0, 0)
         flags = (1 if k in redup else 0) | (2 if i in lex_first else 0) | (4 if i in lex_second else 0)
+        flags |= numeral.get(k, 0) << 8
         out += struct.pack('<IIffII', offs[i], c, math.log(pcont[i]), math.log(bow[i]), title, flags)
     out += strings
     empty = struct.pack('<IIfI', 0xFFFFFFFF, 0xFFFFFFFF, 0.0, 0)

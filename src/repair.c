@@ -19,6 +19,9 @@
  *                 changes a valid syllable.  Codes written in the document
  *                 with marks elsewhere ("DNND" vs "ĐNND") follow the
  *                 document.  Paragraphs typed without marks are restored.
+ *                 Pairs the model never saw take a word of the lexicon
+ *                 (layer_pairs), and a number word read wrong takes the
+ *                 count the document writes in digits (layer_numerals).
  *   5. break      words cut by a page break are joined, syllables doubled by
  *                 page overlap ("các các") are removed unless the model knows
  *                 the reduplication.
@@ -2141,6 +2144,110 @@ static int layer_breaks(rstate *R)
 
 /* A marked non-syllable right after a page break ("hữu" ... "ngệ"): the
    known syllable within two letter edits that best follows the previous word. */
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Are tokens i and i + 1 on one line with only spaces between them? */
+static bool spaced(const rstate *R, size_t i)
+{
+    const tok *x = &R->t[i], *y = &R->t[i + 1];
+    if (y->line != x->line) return false;
+    const char *s = R->p->text.p;
+    for (size_t k = (size_t)x->off + x->len; k < y->off; k++)
+        if (s[k] != ' ') return false;
+    return true;
+}
+
+/* ... and both valid syllables the model knows: words of one phrase */
+static bool phrase_pair(const rstate *R, size_t i)
+{
+    const tok *x = &R->t[i], *y = &R->t[i + 1];
+    return (x->flags & y->flags & T_VALID) && x->obs >= 0 && y->obs >= 0 && spaced(R, i);
+}
+
+/* A number word read wrong: "Tầm nhiệm vụ trọng tâm" in a file that says
+   "08 NHIỆM VỤ" is "Tám nhiệm vụ".  All of these must hold:
+   - the document writes the count in digits before the same two words
+     ("08 nhiệm vụ"), and here the word stands before them, with only
+     spaces between, in both places;
+   - the model never saw the word beside the next ("tầm nhiệm");
+   - it starts a phrase ("3. Tầm"), or the model never saw it beside the
+     word before but has seen the number there ("thiệt hại", "hàng hải",
+     "tàu bay", "trung tâm" stay);
+   - a number word of grammars/lm/numerals.tsv has its letters, at most two
+     marks away (edit_cost);
+   - it is no name, and no other layer changed it.
+   Training text spells out too few counts for the decoder to see this. */
+#define NUM_MAX_COST 6 /* edit_cost of two marks */
+static uint64_t num_key(unsigned v, int32_t a, int32_t b)
+{
+    return (uint64_t)v << 42 | (uint64_t)(uint32_t)a << 21 | (uint32_t)b;
+}
+
+static int layer_numerals(rstate *R)
+{
+    if (vbi_lm_size(R->lm) >= (1u << 21)) return 0; /* ids do not fit num_key */
+    uint64_t *said = NULL; /* num_key(value, the two words after the digits) */
+    size_t ns = 0, cap = 0;
+    for (size_t i = 0; i + 2 < R->n; i++) {
+        const tok *x = &R->t[i];
+        if (!(x->flags & T_NUM) || !spaced(R, i) || !phrase_pair(R, i + 1)) continue;
+        const char *s = R->p->text.p + x->off;
+        unsigned v = 0;
+        size_t k = 0;
+        for (; k < x->len && s[k] >= '0' && s[k] <= '9' && v < 16; k++) v = v * 10 + (unsigned)(s[k] - '0');
+        if (k < x->len || v == 0 || v > 15) continue; /* "08": 8; not "2024", "12-CT" */
+        if (ns == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            uint64_t *q = realloc(said, nc * sizeof *q);
+            if (!q) {
+                free(said);
+                return VANBAN_ENOMEM;
+            }
+            said = q;
+            cap = nc;
+        }
+        said[ns++] = num_key(v, R->t[i + 1].obs, R->t[i + 2].obs);
+    }
+    if (!ns) return 0;
+    qsort(said, ns, sizeof *said, cmp_u64);
+    for (size_t i = 0; i + 2 < R->n; i++) {
+        tok *x = &R->t[i];
+        const tok *y = &R->t[i + 1], *z = &R->t[i + 2];
+        if ((x->flags & (T_VALID | T_CODE | T_NUM | T_CHANGED | T_STRIP)) != T_VALID ||
+            !phrase_pair(R, i) || !phrase_pair(R, i + 1))
+            continue;
+        if (vbi_lm_numeral(R->lm, x->obs) || vbi_lm_bigram_count(R->lm, x->obs, y->obs)) continue;
+        int32_t before = i > 0 && phrase_pair(R, i - 1) ? R->t[i - 1].obs : -1;
+        if (before >= 0 && vbi_lm_bigram_count(R->lm, before, x->obs)) continue;
+        if (x->ncase == VBI_CASE_TITLE && !(x->flags & (T_BREAK | T_CAPSLINE))) continue; /* a name */
+        char sk[VBI_SYL_MAX + 1];
+        size_t sn = vbi_syl_skeleton(SYL(R, x), sk);
+        const uint32_t *ids;
+        size_t nc = vbi_lm_candidates(R->lm, sk, sn, &ids);
+        for (size_t k = 0; k < nc; k++) {
+            unsigned v = vbi_lm_numeral(R->lm, (int32_t)ids[k]);
+            const vbi_syl *c = vbi_lm_syl(R->lm, ids[k]);
+            uint64_t key = num_key(v, y->obs, z->obs);
+            if (!v || edit_cost(SYL(R, x), c) > NUM_MAX_COST ||
+                (before >= 0 && !vbi_lm_bigram_count(R->lm, before, (int32_t)ids[k])) ||
+                !bsearch(&key, said, ns, sizeof *said, cmp_u64))
+                continue;
+            FX(R, x)->out = *c;
+            FX(R, x)->out.ncase = x->ncase;
+            x->flags |= T_CHANGED;
+            FX(R, x)->kind = K_DIACRITIC;
+            FX(R, x)->conf = 0.75f;
+            break;
+        }
+    }
+    free(said);
+    return 0;
+}
+
 static int layer_broken_words(rstate *R)
 {
     static const char letters[] = "abcdeghiklmnopqrstuvxy";
@@ -2563,6 +2670,7 @@ int vbi_repair(vanban_parser *p)
     if (!(p->opt.flags & VANBAN_OPT_NO_CONTEXT)) { /* the layers that need the model */
         if (!rc) rc = layer_context(&R);
         if (!rc && R.bcap) rc = layer_pairs(&R);
+        if (!rc) rc = layer_numerals(&R);
         if (!rc) rc = layer_broken_words(&R);
         if (!rc) rc = layer_breaks(&R);
     }

@@ -77,7 +77,8 @@ def check_sections(raw, secs, outer, what, errors, level=1):
         text = raw[s:e].decode('utf-8', 'replace')
         if sec['label'] and sec['label'].casefold() not in unicodedata.normalize('NFC', text).casefold()[:200]:
             errors.append('%s: label not at the start of its span' % w)
-        if sec['title'] and not subsequence(words(sec['title']), words(text)):
+        # the title is the repaired text: compare with the span as corrected
+        if sec['title'] and not subsequence(words(sec['title']), words(corrected(raw, s, e, CORR))):
             errors.append('%s: title not inside its span' % w)
         check_sections(raw, sec['children'], sec['span'], w, errors, level + 1)
 

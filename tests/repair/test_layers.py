@@ -94,6 +94,20 @@ check('lexicon word for an unseen pair', norm('Chế độ tuyển dụng, bồi
       'Chế độ tuyển dụng, bồi dưỡng, đãi ngộ cán bộ.\n')
 check('lexicon word: a seen pair kept', norm('Kiểm tra các công tắc điện và công tác an toàn.\n'),
       'Kiểm tra các công tắc điện và công tác an toàn.\n')
+# a number word read wrong, when the document writes the count in digits
+# before the same two words (layer_numerals)
+num = 'Chỉ thị nêu 08 nhiệm vụ trọng tâm của công tác đối ngoại.\n\n3. Tầm nhiệm vụ trọng tâm gồm:\n'
+check('number word the document counts in digits', norm(num), num.replace('Tầm', 'Tám'))
+num = 'Kế hoạch đề ra 03 nhóm giải pháp chủ yếu.\n\nBà nhóm giải pháp chủ yếu là:\n'
+check('number word: bà -> ba', norm(num), num.replace('Bà', 'Ba'))
+check('number word: no count in digits, kept', norm('3. Tầm nhiệm vụ trọng tâm gồm:\n'),
+      '3. Tầm nhiệm vụ trọng tâm gồm:\n')
+keep = 'Kế hoạch có 03 nhóm giải pháp. Theo ngang tầm nhóm giải pháp trong khu vực.\n'
+check('number word: part of a word with the word before, kept', norm(keep), keep)
+keep = 'Có 2 người làm chứng.\nNgười bị hại, người làm chứng và người có quyền lợi.\n'
+check('number word: punctuation between, kept', norm(keep), keep)
+keep = 'Khoản 7 đối với doanh nghiệp.\nCó 03 tàu bay đối với doanh nghiệp.\n'
+check('number word: after a word never seen before the number, kept', norm(keep), keep)
 # both words of a pair never seen, one mark each from a lexicon word
 check('lexicon word, both words damaged',
       norm('Báo cáo KÉT QUÁ công tác.\nCơ quan có thầm quyên quyết định.\n'),

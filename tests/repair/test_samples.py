@@ -33,6 +33,7 @@ EXPECTED = [
     ('000', 27115, 'đổi', 'đối', 'diacritic'),        # chính sách đối nội, đối ngoại
     ('000', 27708, 'đổi', 'đối', 'diacritic'),        # thông tin đối nội
     ('000', 32720, 'đai', 'đãi', 'diacritic'),        # đãi ngộ (a pair never seen)
+    ('000', 7366, 'Tầm', 'Tám', 'diacritic'),         # Tám nhiệm vụ: the file says "08 NHIỆM VỤ"
 ] + [('000', o, 'DNND', 'ĐNND', 'diacritic')
      for o in (33156, 33486, 33592, 33665, 33798, 33886, 34200, 34538, 34991, 35658)] + [
     ('002', 15, ' ĐOÀN', '', 'break') if False else None,

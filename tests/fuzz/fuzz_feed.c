@@ -1,6 +1,7 @@
 /* fuzz_feed.c - libFuzzer target: the first byte picks the options and the
  * chunk size (as cmark's fuzzer does); the rest is fed to the parser in chunks
- * and must give the same JSON as one whole feed.  Build with -Dfuzz=true
+ * and must give the same JSON (the same text, for a text-only result) as one
+ * whole feed.  Build with -Dfuzz=true
  * (clang).  Run: build-fuzz/tests/fuzz_feed corpus/ -max_total_time=60 */
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,8 @@ static int run(const unsigned char *d, size_t n, unsigned flags, size_t chunk, s
         rc = vanban_parser_feed(p, d + i, n - i < chunk ? n - i : chunk);
     vanban_result *r = NULL;
     if (!rc) rc = vanban_parser_finish(p, &r);
-    if (r) vanban_result_write_json(r, flags & 1 ? VANBAN_JSON_PRETTY : 0, sink, out);
+    if (r && (flags & VANBAN_OPT_TEXT_ONLY)) vanban_result_write_text(r, sink, out);
+    else if (r) vanban_result_write_json(r, flags & 1 ? VANBAN_JSON_PRETTY : 0, sink, out);
     vanban_result_free(r);
     vanban_parser_free(p);
     return rc;
@@ -54,8 +56,11 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         if (vanban_model_load(NULL, &model, &err)) abort();
     }
     if (size < 1) return 0;
-    unsigned flags = data[0] & 1 ? VANBAN_OPT_NO_REPAIR : 0;
-    size_t chunk = 1 + (data[0] >> 1);
+    /* bit 0: no repair; bit 1: text only without context (normalize
+       --no-context: the lean scan, the text-only line paths) */
+    unsigned flags = (data[0] & 1 ? VANBAN_OPT_NO_REPAIR : 0) |
+                     (data[0] & 2 ? VANBAN_OPT_TEXT_ONLY | VANBAN_OPT_NO_CONTEXT : 0);
+    size_t chunk = 1 + (data[0] >> 2);
     sbuf a = {0}, b = {0};
     int ra = run(data + 1, size - 1, flags, size, &a);
     int rb = run(data + 1, size - 1, flags, chunk, &b);

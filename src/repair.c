@@ -21,7 +21,9 @@
  *                 document.  Paragraphs typed without marks are restored.
  *                 Pairs the model never saw take a word of the lexicon
  *                 (layer_pairs), and a number word read wrong takes the
- *                 count the document writes in digits (layer_numerals).
+ *                 count the document writes in digits (layer_numerals),
+ *                 a misread label of the received stamp the label
+ *                 (layer_stamp).
  *   5. break      words cut by a page break are joined, syllables doubled by
  *                 page overlap ("các các") are removed unless the model knows
  *                 the reduplication.
@@ -1890,6 +1892,17 @@ static bool query_hit(const pairs_ws *w, uint64_t k)
     return w->qk[h] == k && w->qhit[h];
 }
 
+/* Token x becomes the model's syllable c in its own case: a diacritic
+   change of confidence conf. */
+static void take_syl(rstate *R, tok *x, const vbi_syl *c, float conf)
+{
+    FX(R, x)->out = *c;
+    FX(R, x)->out.ncase = x->ncase;
+    x->flags |= T_CHANGED;
+    FX(R, x)->kind = K_DIACRITIC;
+    FX(R, x)->conf = conf;
+}
+
 /* A token the lexicon sweeps leave as it is: in text typed without marks,
    or changed by a layer other than the decoder (whose reading of a pair
    that is no word they may redo: "tỉnh thần" read "tính thần" becomes
@@ -1949,11 +1962,8 @@ static void lexicon_sweeps(rstate *R, const pairs_ws *w)
         tok *t = side ? b : a;
         /* a capitalised word inside a sentence is a name ("Chi khu Giáo Đức") */
         if (t->ncase == VBI_CASE_TITLE && !(t->flags & (T_BREAK | T_CAPSLINE))) continue;
-        FX(R, t)->out = *vbi_lm_syl(R->lm, (uint32_t)c);
-        FX(R, t)->out.ncase = t->ncase;
-        t->flags |= T_CHANGED;
-        FX(R, t)->kind = K_DIACRITIC;
-        FX(R, t)->conf = (float)pa->lbest[side] / (float)(pa->lbest[side] + 1);
+        take_syl(R, t, vbi_lm_syl(R->lm, (uint32_t)c),
+                 (float)pa->lbest[side] / (float)(pa->lbest[side] + 1));
     }
     /* fourth sweep: both words of a pair never seen (pair_work's jid), with
        the guards above on each side: neither word is part of a word with
@@ -1980,11 +1990,7 @@ static void lexicon_sweeps(rstate *R, const pairs_ws *w)
         if (!ok) continue;
         for (int sd = 0; sd < 2; sd++) {
             tok *t = sd ? b : a;
-            FX(R, t)->out = *vbi_lm_syl(R->lm, (uint32_t)pa->jid[sd]);
-            FX(R, t)->out.ncase = t->ncase;
-            t->flags |= T_CHANGED;
-            FX(R, t)->kind = K_DIACRITIC;
-            FX(R, t)->conf = 0.5f;
+            take_syl(R, t, vbi_lm_syl(R->lm, (uint32_t)pa->jid[sd]), 0.5f);
         }
     }
 }
@@ -2236,16 +2242,50 @@ static int layer_numerals(rstate *R)
                 (before >= 0 && !vbi_lm_bigram_count(R->lm, before, (int32_t)ids[k])) ||
                 !bsearch(&key, said, ns, sizeof *said, cmp_u64))
                 continue;
-            FX(R, x)->out = *c;
-            FX(R, x)->out.ncase = x->ncase;
-            x->flags |= T_CHANGED;
-            FX(R, x)->kind = K_DIACRITIC;
-            FX(R, x)->conf = 0.75f;
+            take_syl(R, x, c, 0.75f);
             break;
         }
     }
     free(said);
     return 0;
+}
+
+/* A label of the received stamp misread: "Chuyên:" under "ĐẾN" is
+   "Chuyển:".  The first word of a line (or cell), right before a colon,
+   within STAMP_LINES lines after a line that is the stamp's word ĐẾN
+   alone, one mark (edit_cost <= 3) from a label of grammars/lm/labels.tsv,
+   and no label itself. */
+#define STAMP_LINES 4
+static void layer_stamp(rstate *R)
+{
+    int32_t den = vbi_lm_id(R->lm, "đến", strlen("đến"));
+    size_t den_line = SIZE_MAX; /* the last line that is "ĐẾN" alone */
+    const char *s = R->p->text.p;
+    for (size_t i = 0; i < R->n && den >= 0; i++) {
+        tok *x = &R->t[i];
+        const vbi_line *l = &R->p->lines[x->line];
+        if (i > 0 && R->t[i - 1].line == x->line) continue; /* the first word of its line */
+        if (x->obs == den && (i + 1 == R->n || R->t[i + 1].line != x->line)) {
+            den_line = x->line;
+            continue;
+        }
+        size_t e = (size_t)x->off + x->len;
+        if (den_line == SIZE_MAX || x->line > den_line + STAMP_LINES ||
+            e >= (size_t)l->off + l->len || s[e] != ':' ||
+            (x->flags & (T_VALID | T_CODE | T_CHANGED)) != T_VALID || x->obs < 0 ||
+            vbi_lm_stamp_label(R->lm, x->obs))
+            continue;
+        char sk[VBI_SYL_MAX + 1];
+        size_t sn = vbi_syl_skeleton(SYL(R, x), sk);
+        const uint32_t *ids;
+        size_t nc = vbi_lm_candidates(R->lm, sk, sn, &ids);
+        for (size_t k = 0; k < nc; k++) {
+            const vbi_syl *c = vbi_lm_syl(R->lm, ids[k]);
+            if (!vbi_lm_stamp_label(R->lm, (int32_t)ids[k]) || edit_cost(SYL(R, x), c) > 3) continue;
+            take_syl(R, x, c, 0.8f);
+            break;
+        }
+    }
 }
 
 static int layer_broken_words(rstate *R)
@@ -2671,6 +2711,7 @@ int vbi_repair(vanban_parser *p)
         if (!rc) rc = layer_context(&R);
         if (!rc && R.bcap) rc = layer_pairs(&R);
         if (!rc) rc = layer_numerals(&R);
+        if (!rc) layer_stamp(&R);
         if (!rc) rc = layer_broken_words(&R);
         if (!rc) rc = layer_breaks(&R);
     }

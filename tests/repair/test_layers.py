@@ -108,6 +108,13 @@ keep = 'Có 2 người làm chứng.\nNgười bị hại, người làm chứng
 check('number word: punctuation between, kept', norm(keep), keep)
 keep = 'Khoản 7 đối với doanh nghiệp.\nCó 03 tàu bay đối với doanh nghiệp.\n'
 check('number word: after a word never seen before the number, kept', norm(keep), keep)
+# a label of the received stamp misread, under the stamp's ĐẾN (layer_stamp)
+stamp = 'ĐỒNG\tSố: 3541\nVĂN\tNgày: 18/8/2022\nĐẾN\tChuyên:\n\nKẾ HOẠCH\n'
+check('stamp label', norm(stamp), stamp.replace('Chuyên', 'Chuyển'))
+keep = 'Chuyên: tiếng Anh thương mại.\n'
+check('stamp label: no stamp, kept', norm(keep), keep)
+keep = 'ĐẾN\tSố: 12\nNgày: 5/6/2022\nGhi chú: Chuyên môn.\n'
+check('stamp label: not before a colon, kept', norm(keep), keep)
 # both words of a pair never seen, one mark each from a lexicon word
 check('lexicon word, both words damaged',
       norm('Báo cáo KÉT QUÁ công tác.\nCơ quan có thầm quyên quyết định.\n'),

@@ -37,6 +37,7 @@ EXPECTED = [
 ] + [('000', o, 'DNND', 'ĐNND', 'diacritic')
      for o in (33156, 33486, 33592, 33665, 33798, 33886, 34200, 34538, 34991, 35658)] + [
     ('002', 15, ' ĐOÀN', '', 'break') if False else None,
+    ('002', 100, 'Chuyên', 'Chuyển', 'diacritic'),   # the received stamp's label
     ('002', 2327, '\n\n', ' ', 'break'),              # tổ chức nhân | dân
     ('002', 5323, '\n\n', ' ', 'break'),              # hoạt | động
     ('002', 7401, 'đơn', 'đôn', 'diacritic'),         # đôn đốc

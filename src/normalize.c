@@ -203,7 +203,8 @@ static bool is_word(int32_t c) { return is_letter(c) || is_mark(c) || (c >= '0' 
 static int map_room(vanban_parser *p, size_t need, size_t *base)
 {
     *base = (p->opt.flags & VANBAN_OPT_TEXT_ONLY) ? p->mlen : p->text.len;
-    if (*base + need > p->mcap) {
+    /* never NULL, even for an empty line: p->ms + base must be a pointer */
+    if (!p->ms || *base + need > p->mcap) {
         size_t cap = p->mcap ? p->mcap : 4096;
         while (cap < *base + need) cap *= 2;
         uint32_t *a = realloc(p->ms, cap * sizeof *a);

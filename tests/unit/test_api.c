@@ -275,7 +275,7 @@ static void test_bad_input(const vanban_model *m)
 static void encoding_is(const vanban_model *m, const char *text, const char *want, const char *what)
 {
     json_t *o = parse_obj(m, text);
-    STR_EQ(json_string_value(json_object_get(json_object_get(o, "source"), "encoding")), want, what);
+    STR_EQ(json_string_value(json_object_get(json_object_get(o, "source"), "encoding")), want, "%s", what);
     json_decref(o);
 }
 
@@ -482,6 +482,15 @@ static void test_text_only(const vanban_model *m, int argc, char **argv)
     /* an empty text-only input: the "empty" warning, no "no-text" */
     vanban_result *r = parse_flags(m, "", 0, VANBAN_OPT_TEXT_ONLY);
     OK(r && vanban_result_warning_count(r) == 1, "empty text-only input: one warning (empty)");
+    vanban_result_free(r);
+    /* found by the fuzzer: an empty line through the general path before
+       any byte map existed made p->ms + 0 of a null p->ms (clang's UBSan) */
+    static const char odd[] = " \x20\x0au\xe2`**\n \xb5\xb5";
+    r = parse_flags(m, odd, sizeof odd - 1, VANBAN_OPT_TEXT_ONLY | VANBAN_OPT_NO_CONTEXT);
+    sbuf t = {0};
+    OK(r && vanban_result_write_text(r, sink, &t) == VANBAN_OK && t.len > 0,
+       "text only, no context: an empty line, invalid UTF-8, stars");
+    free(t.p);
     vanban_result_free(r);
 }
 

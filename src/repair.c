@@ -2193,6 +2193,14 @@ static uint64_t num_key(unsigned v, int32_t a, int32_t b)
     return (uint64_t)v << 42 | (uint64_t)(uint32_t)a << 21 | (uint32_t)b;
 }
 
+/* A bit of layer_numerals' filter for the two words of a key (its value
+   left out). */
+#define NUM_BLOOM 4096
+static size_t num_hash(uint64_t key)
+{
+    return (size_t)(((key & ((1ull << 42) - 1)) * 0x9E3779B97F4A7C15ull) >> 52) % NUM_BLOOM;
+}
+
 static int layer_numerals(rstate *R)
 {
     if (vbi_lm_size(R->lm) >= (1u << 21)) return 0; /* ids do not fit num_key */
@@ -2220,10 +2228,20 @@ static int layer_numerals(rstate *R)
     }
     if (!ns) return 0;
     qsort(said, ns, sizeof *said, cmp_u64);
+    /* a bit per hash of the two words after the digits: most words are
+       turned away with one look, before any question to the model */
+    uint64_t seen[NUM_BLOOM / 64] = {0};
+    for (size_t k = 0; k < ns; k++) {
+        size_t h = num_hash(said[k]);
+        seen[h / 64] |= 1ull << (h % 64);
+    }
     for (size_t i = 0; i + 2 < R->n; i++) {
         tok *x = &R->t[i];
         const tok *y = &R->t[i + 1], *z = &R->t[i + 2];
-        if ((x->flags & (T_VALID | T_CODE | T_NUM | T_CHANGED | T_STRIP)) != T_VALID ||
+        if (y->obs < 0 || z->obs < 0) continue;
+        size_t h = num_hash(num_key(0, y->obs, z->obs));
+        if (!(seen[h / 64] >> (h % 64) & 1) ||
+            (x->flags & (T_VALID | T_CODE | T_NUM | T_CHANGED | T_STRIP)) != T_VALID ||
             !phrase_pair(R, i) || !phrase_pair(R, i + 1))
             continue;
         if (vbi_lm_numeral(R->lm, x->obs) || vbi_lm_bigram_count(R->lm, x->obs, y->obs)) continue;
@@ -2263,15 +2281,15 @@ static void layer_stamp(rstate *R)
     const char *s = R->p->text.p;
     for (size_t i = 0; i < R->n && den >= 0; i++) {
         tok *x = &R->t[i];
-        const vbi_line *l = &R->p->lines[x->line];
         if (i > 0 && R->t[i - 1].line == x->line) continue; /* the first word of its line */
         if (x->obs == den && (i + 1 == R->n || R->t[i + 1].line != x->line)) {
             den_line = x->line;
             continue;
         }
+        if (den_line == SIZE_MAX || x->line > den_line + STAMP_LINES) continue;
+        const vbi_line *l = &R->p->lines[x->line];
         size_t e = (size_t)x->off + x->len;
-        if (den_line == SIZE_MAX || x->line > den_line + STAMP_LINES ||
-            e >= (size_t)l->off + l->len || s[e] != ':' ||
+        if (e >= (size_t)l->off + l->len || s[e] != ':' ||
             (x->flags & (T_VALID | T_CODE | T_CHANGED)) != T_VALID || x->obs < 0 ||
             vbi_lm_stamp_label(R->lm, x->obs))
             continue;

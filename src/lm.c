@@ -17,7 +17,7 @@ typedef struct {
     uint32_t title; /* times written with a capital inside a sentence */
     uint32_t flags; /* 1: doubles as a reduplicative ("từ từ"); 2, 4: lexicon
                        first, second; bits 8-11: a number word's value;
-                       4096: a label of the received stamp */
+                       4096, 8192: a label of the received stamp, its word */
 } lm_vocab;
 
 typedef struct {
@@ -262,4 +262,4 @@ unsigned vbi_lm_lexpos(const vbi_lm *lm, int32_t a) { return a < 0 ? 0 : (lm->v[
 
 unsigned vbi_lm_numeral(const vbi_lm *lm, int32_t a) { return a < 0 ? 0 : (lm->v[a].flags >> 8) & 15; }
 
-bool vbi_lm_stamp_label(const vbi_lm *lm, int32_t a) { return a >= 0 && (lm->v[a].flags & 4096); }
+unsigned vbi_lm_stamp(const vbi_lm *lm, int32_t a) { return a < 0 ? 0 : (lm->v[a].flags >> 12) & 3; }

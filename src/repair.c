@@ -2270,19 +2270,19 @@ static int layer_numerals(rstate *R)
 
 /* A label of the received stamp misread: "Chuyên:" under "ĐẾN" is
    "Chuyển:".  The first word of a line (or cell), right before a colon,
-   within STAMP_LINES lines after a line that is the stamp's word ĐẾN
-   alone, one mark (edit_cost <= 3) from a label of grammars/lm/labels.tsv,
-   and no label itself. */
+   within STAMP_LINES lines after a line that is the stamp's own word
+   alone, one mark (edit_cost <= 3) from a label, and no label itself (the
+   words of grammars/lm/labels.tsv). */
 #define STAMP_LINES 4
 static void layer_stamp(rstate *R)
 {
-    int32_t den = vbi_lm_id(R->lm, "đến", strlen("đến"));
     size_t den_line = SIZE_MAX; /* the last line that is "ĐẾN" alone */
     const char *s = R->p->text.p;
-    for (size_t i = 0; i < R->n && den >= 0; i++) {
+    for (size_t i = 0; i < R->n; i++) {
         tok *x = &R->t[i];
         if (i > 0 && R->t[i - 1].line == x->line) continue; /* the first word of its line */
-        if (x->obs == den && (i + 1 == R->n || R->t[i + 1].line != x->line)) {
+        if ((vbi_lm_stamp(R->lm, x->obs) & VBI_STAMP_WORD) &&
+            (i + 1 == R->n || R->t[i + 1].line != x->line)) {
             den_line = x->line;
             continue;
         }
@@ -2291,7 +2291,7 @@ static void layer_stamp(rstate *R)
         size_t e = (size_t)x->off + x->len;
         if (e >= (size_t)l->off + l->len || s[e] != ':' ||
             (x->flags & (T_VALID | T_CODE | T_CHANGED)) != T_VALID || x->obs < 0 ||
-            vbi_lm_stamp_label(R->lm, x->obs))
+            (vbi_lm_stamp(R->lm, x->obs) & VBI_STAMP_LABEL))
             continue;
         char sk[VBI_SYL_MAX + 1];
         size_t sn = vbi_syl_skeleton(SYL(R, x), sk);
@@ -2299,7 +2299,9 @@ static void layer_stamp(rstate *R)
         size_t nc = vbi_lm_candidates(R->lm, sk, sn, &ids);
         for (size_t k = 0; k < nc; k++) {
             const vbi_syl *c = vbi_lm_syl(R->lm, ids[k]);
-            if (!vbi_lm_stamp_label(R->lm, (int32_t)ids[k]) || edit_cost(SYL(R, x), c) > 3) continue;
+            if (!(vbi_lm_stamp(R->lm, (int32_t)ids[k]) & VBI_STAMP_LABEL) ||
+                edit_cost(SYL(R, x), c) > 3)
+                continue;
             take_syl(R, x, c, 0.8f);
             break;
         }

@@ -92,8 +92,10 @@ enum { VBI_LEX_FIRST = 1, VBI_LEX_SECOND = 2 };
 unsigned vbi_lm_lexpos(const vbi_lm *lm, int32_t a);
 /* The value of a number word of grammars/lm/numerals.tsv ("tám": 8), else 0. */
 unsigned vbi_lm_numeral(const vbi_lm *lm, int32_t a);
-/* Is the entry a label of the received stamp (grammars/lm/labels.tsv: "chuyển")? */
-bool vbi_lm_stamp_label(const vbi_lm *lm, int32_t a);
+/* What the entry is in the received stamp (grammars/lm/labels.tsv): a
+   label ("chuyển"), the stamp's own word ("đến"), or 0. */
+enum { VBI_STAMP_LABEL = 1, VBI_STAMP_WORD = 2 };
+unsigned vbi_lm_stamp(const vbi_lm *lm, int32_t a);
 
 #define VBI_LM_BOS 0
 #define VBI_LM_UNK (-1)

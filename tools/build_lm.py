@@ -9,7 +9,7 @@ of abbrev.tsv become vocabulary entries "#CODE" that carry only a count;
 the hand-written reduplicatives.txt flags syllables whose doubling is
 Vietnamese, the hand-written lexicon.txt pairs of syllables that belong
 to one word, the hand-written numerals.tsv the number words' values and
-labels.tsv the labels of the received stamp).  The model
+labels.tsv the received stamp's labels and word).  The model
 is an interpolated absolute-discount (Kneser-Ney style) bigram model:
 
     P(b|a) = max(c(a b) - D, 0) / c(a .) + bow(a) * Pcont(b)
@@ -20,8 +20,8 @@ Layout (little endian, every field 4 bytes):
     vocab    nvocab x {string offset, count, log Pcont, log bow, capitalised
              inside a sentence, flags (1: doubles as a reduplicative; 2, 4:
              first, second syllable of a pair of lexicon.txt; bits 8-11: the
-             value of a number word of numerals.tsv; 4096: a label of the
-             received stamp, labels.tsv)}
+             value of a number word of numerals.tsv; 4096, 8192: a label of
+             the received stamp, the stamp's own word, labels.tsv)}
     strings  NUL-terminated keys, padded to 4 bytes
     slots    2^slots_log2 x {a, b, log P(b|a), count}; a = 0xFFFFFFFF when empty;
              bit 31 of count: (a b) is part of a word (lexicon.txt, or
@@ -180,12 +180,13 @@ def main() -> None:
         if not 1 <= int(v) <= 15:
             sys.exit('numerals.tsv: %s: a value from 1 to 15' % w)
         numeral[w] = int(v)
-    label = set()
+    label = {}
     for line in hand_list(lmdir, 'labels.tsv'):
-        w, where = line.split('\t')
-        if where != 'stamp':
-            sys.exit('labels.tsv: %s: "stamp" is the only place known' % w)
-        label.add(w)
+        w, what = line.split('\t')
+        kinds = {'stamp': 1 << 12, 'stamp-word': 1 << 13}
+        if what not in kinds:
+            sys.exit('labels.tsv: %s: "%s" is neither "stamp" nor "stamp-word"' % (w, what))
+        label[w] = label.get(w, 0) | kinds[what]
     vocab += sorted(codes)
     strings = bytearray()
     offs = []
@@ -203,7 +204,7 @@ def main() -> None:
             continue
         c, title = (uni[k][0], uni[k][4]) if k in uni else (0, 0)
         flags = (1 if k in redup else 0) | (2 if i in lex_first else 0) | (4 if i in lex_second else 0)
-        flags |= numeral.get(k, 0) << 8 | (1 << 12 if k in label else 0)
+        flags |= numeral.get(k, 0) << 8 | label.get(k, 0)
         out += struct.pack('<IIffII', offs[i], c, math.log(pcont[i]), math.log(bow[i]), title, flags)
     out += strings
     empty = struct.pack('<IIfI', 0xFFFFFFFF, 0xFFFFFFFF, 0.0, 0)

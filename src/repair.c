@@ -1740,6 +1740,34 @@ static size_t tprobe(const uint64_t *tk, size_t cap, uint64_t k)
     return h;
 }
 
+/* Add the key k (not 0) to the set *tk of *cap slots (a power of two, at
+   most half full) holding *n keys. */
+static int keyset_add(uint64_t **tk, size_t *cap, size_t *n, uint64_t k)
+{
+    if ((*n + 1) * 2 > *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        uint64_t *nk = calloc(nc, sizeof *nk);
+        if (!nk) return VANBAN_ENOMEM;
+        for (size_t i = 0; i < *cap; i++)
+            if ((*tk)[i]) nk[tprobe(nk, nc, (*tk)[i])] = (*tk)[i];
+        free(*tk);
+        *tk = nk;
+        *cap = nc;
+    }
+    size_t h = tprobe(*tk, *cap, k);
+    if (!(*tk)[h]) {
+        (*tk)[h] = k;
+        (*n)++;
+    }
+    return 0;
+}
+
+/* Is the key k in the set tk of cap slots? */
+static bool keyset_has(const uint64_t *tk, size_t cap, uint64_t k)
+{
+    return cap && tk[tprobe(tk, cap, k)] == k;
+}
+
 typedef struct {
     int32_t bid[2];   /* the best other reading of the first, the second word */
     uint32_t best[2]; /* how often the document writes the pair with it */
@@ -1864,25 +1892,7 @@ static int32_t far_word(const rstate *R, const pairs_ws *w, size_t q, int side)
     return q + 1 < w->m && !(R->t[w->ix[q + 1]].flags & T_BREAK) ? w->fid[q + 1] : -1;
 }
 
-static int query_add(pairs_ws *w, uint64_t k)
-{
-    if ((w->qn + 1) * 2 > w->qcap) {
-        size_t nc = w->qcap ? w->qcap * 2 : 64;
-        uint64_t *nk = calloc(nc, sizeof *nk);
-        if (!nk) return VANBAN_ENOMEM;
-        for (size_t i = 0; i < w->qcap; i++)
-            if (w->qk[i]) nk[tprobe(nk, nc, w->qk[i])] = w->qk[i];
-        free(w->qk);
-        w->qk = nk;
-        w->qcap = nc;
-    }
-    size_t h = tprobe(w->qk, w->qcap, k);
-    if (!w->qk[h]) {
-        w->qk[h] = k;
-        w->qn++;
-    }
-    return 0;
-}
+static int query_add(pairs_ws *w, uint64_t k) { return keyset_add(&w->qk, &w->qcap, &w->qn, k); }
 
 /* Whether the document writes the triple k (one of the queries). */
 static bool query_hit(const pairs_ws *w, uint64_t k)
@@ -2148,14 +2158,6 @@ static int layer_breaks(rstate *R)
     return 0;
 }
 
-/* A marked non-syllable right after a page break ("hữu" ... "ngệ"): the
-   known syllable within two letter edits that best follows the previous word. */
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Are tokens i and i + 1 on one line with only spaces between them? */
 static bool spaced(const rstate *R, size_t i)
 {
@@ -2188,23 +2190,19 @@ static bool phrase_pair(const rstate *R, size_t i)
    - it is no name, and no other layer changed it.
    Training text spells out too few counts for the decoder to see this. */
 #define NUM_MAX_COST 6 /* edit_cost of two marks */
+/* A count v (0: any count) written before the words a b, as a key of a
+   set (bit 63 keeps it from 0, the empty slot). */
 static uint64_t num_key(unsigned v, int32_t a, int32_t b)
 {
-    return (uint64_t)v << 42 | (uint64_t)(uint32_t)a << 21 | (uint32_t)b;
-}
-
-/* A bit of layer_numerals' filter for the two words of a key (its value
-   left out). */
-#define NUM_BLOOM 4096
-static size_t num_hash(uint64_t key)
-{
-    return (size_t)(((key & ((1ull << 42) - 1)) * 0x9E3779B97F4A7C15ull) >> 52) % NUM_BLOOM;
+    return 1ull << 63 | (uint64_t)v << 42 | (uint64_t)(uint32_t)a << 21 | (uint32_t)b;
 }
 
 static int layer_numerals(rstate *R)
 {
     if (vbi_lm_size(R->lm) >= (1u << 21)) return 0; /* ids do not fit num_key */
-    uint64_t *said = NULL; /* num_key(value, the two words after the digits) */
+    /* num_key(count, the two words after the digits), and num_key(0, the
+       words) so that most words are turned away with one look */
+    uint64_t *said = NULL;
     size_t ns = 0, cap = 0;
     for (size_t i = 0; i + 2 < R->n; i++) {
         const tok *x = &R->t[i];
@@ -2214,33 +2212,18 @@ static int layer_numerals(rstate *R)
         size_t k = 0;
         for (; k < x->len && s[k] >= '0' && s[k] <= '9' && v < 16; k++) v = v * 10 + (unsigned)(s[k] - '0');
         if (k < x->len || v == 0 || v > 15) continue; /* "08": 8; not "2024", "12-CT" */
-        if (ns == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            uint64_t *q = realloc(said, nc * sizeof *q);
-            if (!q) {
-                free(said);
-                return VANBAN_ENOMEM;
-            }
-            said = q;
-            cap = nc;
+        int32_t a = R->t[i + 1].obs, b = R->t[i + 2].obs;
+        if (keyset_add(&said, &cap, &ns, num_key(v, a, b)) ||
+            keyset_add(&said, &cap, &ns, num_key(0, a, b))) {
+            free(said);
+            return VANBAN_ENOMEM;
         }
-        said[ns++] = num_key(v, R->t[i + 1].obs, R->t[i + 2].obs);
     }
     if (!ns) return 0;
-    qsort(said, ns, sizeof *said, cmp_u64);
-    /* a bit per hash of the two words after the digits: most words are
-       turned away with one look, before any question to the model */
-    uint64_t seen[NUM_BLOOM / 64] = {0};
-    for (size_t k = 0; k < ns; k++) {
-        size_t h = num_hash(said[k]);
-        seen[h / 64] |= 1ull << (h % 64);
-    }
     for (size_t i = 0; i + 2 < R->n; i++) {
         tok *x = &R->t[i];
         const tok *y = &R->t[i + 1], *z = &R->t[i + 2];
-        if (y->obs < 0 || z->obs < 0) continue;
-        size_t h = num_hash(num_key(0, y->obs, z->obs));
-        if (!(seen[h / 64] >> (h % 64) & 1) ||
+        if (y->obs < 0 || z->obs < 0 || !keyset_has(said, cap, num_key(0, y->obs, z->obs)) ||
             (x->flags & (T_VALID | T_CODE | T_NUM | T_CHANGED | T_STRIP)) != T_VALID ||
             !phrase_pair(R, i) || !phrase_pair(R, i + 1))
             continue;
@@ -2255,10 +2238,9 @@ static int layer_numerals(rstate *R)
         for (size_t k = 0; k < nc; k++) {
             unsigned v = vbi_lm_numeral(R->lm, (int32_t)ids[k]);
             const vbi_syl *c = vbi_lm_syl(R->lm, ids[k]);
-            uint64_t key = num_key(v, y->obs, z->obs);
             if (!v || edit_cost(SYL(R, x), c) > NUM_MAX_COST ||
                 (before >= 0 && !vbi_lm_bigram_count(R->lm, before, (int32_t)ids[k])) ||
-                !bsearch(&key, said, ns, sizeof *said, cmp_u64))
+                !keyset_has(said, cap, num_key(v, y->obs, z->obs)))
                 continue;
             take_syl(R, x, c, 0.75f);
             break;
@@ -2308,6 +2290,8 @@ static void layer_stamp(rstate *R)
     }
 }
 
+/* A marked non-syllable right after a page break ("hữu" ... "ngệ"): the
+   known syllable within two letter edits that best follows the previous word. */
 static int layer_broken_words(rstate *R)
 {
     static const char letters[] = "abcdeghiklmnopqrstuvxy";

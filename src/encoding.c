@@ -179,10 +179,6 @@ static int dec_utf8(const unsigned char *s, size_t n, cpvec *v)
     return 0;
 }
 
-/* UTF-8, possibly damaged: valid, or its multi-byte sequences outnumber its
-   invalid bytes at least 2 to 1 (a sequence cut off by the end of a truncated
-   file does not count against it).  Damaged UTF-8 is decoded as UTF-8 with
-   U+FFFD and warnings, not reread as a legacy encoding. */
 /* Is s[0, n) UTF-8 made of ASCII, 2-byte sequences and 3-byte sequences
    led by E1..EF but ED (no overlong form, no surrogate: their second byte
    needs no check), 16 bytes at a time?  false also when it cannot tell
@@ -228,6 +224,10 @@ static bool common_utf8(const unsigned char *s, size_t n)
 #endif
 }
 
+/* UTF-8, possibly damaged: valid, or its multi-byte sequences outnumber its
+   invalid bytes at least 2 to 1 (a sequence cut off by the end of a truncated
+   file does not count against it).  Damaged UTF-8 is decoded as UTF-8 with
+   U+FFFD and warnings, not reread as a legacy encoding. */
 static bool valid_utf8(const unsigned char *s, size_t n)
 {
     if (common_utf8(s, n)) return true;

@@ -526,7 +526,6 @@ static int parse_header(seg *S, vbi_doc *D, size_t start, size_t hend)
         if (match_piece(S, R_VV, off, len, NULL, NULL) && vv_line == SIZE_MAX) {
             vv_line = i;
             if (group(S, R_VV, "s", off, &a, &b)) rc = add_piece(&ps, a, b - a, i, P_TEXT);
-            ps.v[ps.n - 1].kind = P_TEXT;
             continue;
         }
         if (match_piece(S, R_TYPE_LINE, off, len, NULL, NULL) && type_line == SIZE_MAX) {

@@ -100,6 +100,32 @@ with tempfile.TemporaryDirectory() as tmp:
         rc, out3, err = run('parse', '--chunk', chunk, seed)
         check(rc == 0 and out3 == out2, '--chunk %s gives identical output' % chunk)
 
+    # hostile tiny inputs: each parses to valid JSON (exit 0) and one
+    # directory of them goes through batch with a summary
+    hostile = ['V/v:', 'V/v', 'Số:', 'Kính gửi:', 'KT.', 'TM.', 'T/M', 'TL.', 'TUQ.',
+               'Nơi nhận:', 'Căn cứ', 'ĐẾN', 'Điều 1.', 'Chương I', 'a)', '- ', '\r\r\r',
+               'Số: 1/QĐ\nV/v:', 'CÔNG TY\nV/v:', 'V/v:\nV/v:\nSố:', 'Kính gửi:\nKính gửi:',
+               'QUYẾT ĐỊNH\nV/v:', 'Nơi nhận:\n- \nKT.', 'PHỤ LỤC', 'Mẫu số', '---\n---',
+               '| Số: | V/v: |', '**V/v:**', 'KT. BỘ TRƯỞNG THỨ TRƯỞNG', 'Ngày tháng năm']
+    hdir = os.path.join(tmp, 'hostile')
+    os.mkdir(hdir)
+    for k, h in enumerate(hostile):
+        f = os.path.join(hdir, 'h%02d.txt' % k)
+        with open(f, 'wb') as fh:
+            fh.write(h.encode())
+        rc, out, err = run('parse', '--compact', f)
+        ok = rc == 0
+        try:
+            ok = ok and json.loads(out)['schema'] == 'vanban/1'
+        except ValueError:
+            ok = False
+        check(ok, 'hostile input %r: exit 0 and JSON' % h, 'rc=%d %s' % (rc, err))
+    rc, out, err = run('batch', hdir, '-o', os.path.join(tmp, 'hostile-out'))
+    summ = os.path.join(tmp, 'hostile-out', 'summary.json')
+    check(rc == 0 and os.path.exists(summ) and
+          len(os.listdir(os.path.join(tmp, 'hostile-out'))) == len(hostile) + 1,
+          'batch over the hostile inputs: every output and a summary', 'rc=%d %s' % (rc, err))
+
     # a 50 MB file with no newline: an answer, not a crash
     big = os.path.join(tmp, 'big.txt')
     unit = 'Nội dung văn bản đối ngoại nhân dân '.encode()

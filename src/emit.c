@@ -164,6 +164,24 @@ nomem:
     return NULL;
 }
 
+static json_t *annexes(const vbi_doc *D)
+{
+    json_t *a = json_array();
+    if (!a) return NULL;
+    for (size_t i = 0; i < D->nannexes; i++) {
+        const vbi_annex *x = &D->annexes[i];
+        json_t *o = json_object();
+        TRY(json_array_append_new(a, o));
+        TRY(json_object_set_new(o, "label", jstr(x->label.s)));
+        TRY(json_object_set_new(o, "title", jstr(x->title.s)));
+        TRY(json_object_set_new(o, "span", jspan(x->span)));
+    }
+    return a;
+nomem:
+    json_decref(a);
+    return NULL;
+}
+
 static json_t *doc_obj(const vanban_result *r, const vbi_doc *D)
 {
     static const char *const fmts[] = {"unknown", "party", "state"};
@@ -247,6 +265,9 @@ static json_t *doc_obj(const vanban_result *r, const vbi_doc *D)
     } else {
         TRY(json_object_set_new(o, "signature", json_null()));
     }
+    x = annexes(D);
+    if (!x) goto nomem;
+    ATTACH(o, "annexes", x);
     json_t *cs = json_array(), *ws = json_array();
     TRY(json_object_set_new(o, "corrections", cs));
     TRY(json_object_set_new(o, "warnings", ws));

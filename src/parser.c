@@ -81,6 +81,7 @@ static void result_free(vanban_result *r)
             free(r->docs[i].sections);
             free(r->docs[i].addressees);
             free(r->docs[i].recipients);
+            free(r->docs[i].annexes);
         }
     free(r->docs);
     free(r->warnings);

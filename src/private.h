@@ -77,6 +77,13 @@ typedef enum {
     R_BODY_ISSUER,
     R_SELF_TYPE,
     R_PAGE_FURNITURE,
+    R_SIGN_TITLE,
+    R_SPLIT_CUE,
+    R_DATE_CUE,
+    R_NUMBER_BLANK,
+    R_DATE_BLANK,
+    R_KEMTHEO,
+    R_ANNEX_LABEL,
     /* refs.pcre (references and tasks) */
     R_REF_CITE,
     R_REF_TAIL,
@@ -194,6 +201,12 @@ typedef struct {
 enum { VBI_FMT_UNKNOWN = 0, VBI_FMT_PARTY = 1, VBI_FMT_STATE = 2 };
 
 typedef struct {
+    vbi_str label; /* "PHỤ LỤC II", "Mẫu số 01", "QUY CHẾ" */
+    vbi_str title; /* the line(s) naming it, or NULL */
+    vbi_span span;
+} vbi_annex;
+
+typedef struct {
     vbi_span span;
     int format;
     vbi_str national, motto;
@@ -222,6 +235,8 @@ typedef struct {
     size_t nsections;
     vbi_str *recipients;
     size_t nrecipients;
+    vbi_annex *annexes;
+    size_t nannexes;
     bool has_signature;
     vbi_str sig_marker, sig_authority, sig_title, sig_name;
     vbi_span sig_span;

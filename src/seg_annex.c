@@ -1,0 +1,134 @@
+/* seg_annex.c - an annex of a document: a Phụ lục, a form (Mẫu số …), or a
+ * text issued with it (a QUY CHẾ, QUY ĐỊNH, KẾ HOẠCH "ban hành kèm theo"),
+ * with or without a header of its own.  It gets a label (the annex label, or
+ * the type of the attached text), a title (the lines in capitals that name
+ * it) and a span; its paragraphs join the document's for references and
+ * tasks, not its sections.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "seg.h"
+
+#define LOOK 16 /* lines looked at for the label */
+
+static vbi_annex *new_annex(vbi_doc *D)
+{
+    if ((D->nannexes & (D->nannexes - 1)) == 0) { /* 0, 1, 2, 4 …: grow */
+        size_t cap = D->nannexes ? D->nannexes * 2 : 1;
+        vbi_annex *a = realloc(D->annexes, cap * sizeof *a);
+        if (!a) return NULL;
+        D->annexes = a;
+    }
+    vbi_annex *x = &D->annexes[D->nannexes++];
+    memset(x, 0, sizeof *x);
+    x->label.span.s = x->label.span.e = VBI_NONE;
+    x->title.span.s = x->title.span.e = VBI_NONE;
+    x->span.s = x->span.e = VBI_NONE;
+    return x;
+}
+
+/* Header lines of an attached text: national header, motto, rules, dates. */
+static bool header_furniture(const seg *S, size_t i)
+{
+    return (S->ev[i] & (EV_NAT | EV_PARTY | EV_MOTTO | EV_NUM | EV_NUMX | EV_DATE | EV_DATEX)) ||
+           only_punct(TXT(S, i), LEN(S, i));
+}
+
+/* The label line of the annex in [first, end), and where its title starts. */
+static size_t find_label(seg *S, size_t first, size_t end, bool *is_annex_label)
+{
+    size_t seen = 0, type = SIZE_MAX, caps = SIZE_MAX;
+    for (size_t i = first; i < end && seen < LOOK; i++) {
+        if (blank(S, i)) continue;
+        seen++;
+        if (S->ev[i] & EV_ANNEX) {
+            *is_annex_label = true;
+            return i;
+        }
+        if (type == SIZE_MAX && (S->ev[i] & EV_TYPE)) type = i;
+        if (caps == SIZE_MAX && (S->L[i].flags & VBI_L_CAPS) && !header_furniture(S, i) &&
+            i > first)
+            caps = i;
+        if (S->ev[i] & (EV_KEMTHEO | EV_BODY)) break;
+    }
+    *is_annex_label = false;
+    return type != SIZE_MAX ? type : caps != SIZE_MAX ? caps : next_nb(S, first, end);
+}
+
+/* Title: the label line's own title, else the lines in capitals (or a
+   markdown heading) right under it, until "kèm theo" or the body. */
+static int annex_title(seg *S, vbi_annex *x, size_t lab, size_t end, bool annex_label, size_t *body)
+{
+    acc a;
+    acc_init(&a);
+    int rc = 0;
+    size_t so, eo;
+    if (annex_label && match_line(S, R_ANNEX_LABEL, lab) &&
+        group(S, R_ANNEX_LABEL, "title", S->L[lab].off, &so, &eo))
+        rc = acc_add(S, &a, so, eo - so);
+    size_t i = lab + 1, lines = 0;
+    for (; i < end && !rc && lines < 4; i++) {
+        if (blank(S, i)) {
+            if (a.b.len) break;
+            continue;
+        }
+        if (S->ev[i] & (EV_KEMTHEO | EV_BODY | EV_TAIL | EV_ANNEX)) break;
+        bool capsish = (S->L[i].flags & VBI_L_CAPS) || is_heading_line(S, i);
+        if (!capsish && !(x->label.s && !annex_label && S->L[i].nchars < 160 &&
+                          !(S->L[i].flags & VBI_L_PUNCT_END)))
+            break;
+        if (header_furniture(S, i)) break;
+        rc = acc_add(S, &a, S->L[i].off, LEN(S, i));
+        lines++;
+        if (!capsish) break; /* a sentence-case title is one line */
+    }
+    *body = i;
+    if (rc) {
+        vbi_buf_free(&a.b);
+        return rc;
+    }
+    if (!a.b.len) {
+        vbi_buf_free(&a.b);
+        return 0;
+    }
+    return acc_take(S, &a, &x->title);
+}
+
+int parse_annex(seg *S, vbi_doc *D, size_t first, size_t end, para **P, size_t *np, size_t *pcap)
+{
+    vbi_annex *x = new_annex(D);
+    if (!x) return VANBAN_ENOMEM;
+    bool annex_label = false;
+    size_t lab = find_label(S, first, end, &annex_label);
+    int rc = 0;
+    if (lab >= end) return 0;
+    size_t so, eo;
+    if (annex_label && match_line(S, R_ANNEX_LABEL, lab) &&
+        group(S, R_ANNEX_LABEL, "label", S->L[lab].off, &so, &eo))
+        rc = str_of(S, so, eo - so, &x->label);
+    else if (S->ev[lab] & EV_TYPE && match_line(S, R_TYPE_LINE, lab) &&
+             group(S, R_TYPE_LINE, "type", S->L[lab].off, &so, &eo))
+        rc = str_of(S, so, eo - so, &x->label);
+    else
+        rc = str_of(S, S->L[lab].off, LEN(S, lab), &x->label);
+    size_t body = lab + 1;
+    if (!rc) rc = annex_title(S, x, lab, end, annex_label, &body);
+    /* span: from the first line to the last non-blank line */
+    size_t last = end;
+    while (last > first && blank(S, last - 1)) last--;
+    size_t f = next_nb(S, first, end);
+    if (f < last) {
+        x->span.s = S->L[f].ostart;
+        x->span.e = S->L[last - 1].oend;
+    }
+    /* its paragraphs, for references and tasks */
+    for (size_t i = body; i < end && !rc; i++) {
+        if (blank(S, i)) continue;
+        size_t j = i;
+        while (j + 1 < end && !blank(S, j + 1) && (S->L[j + 1].flags & VBI_L_LOWER)) j++;
+        rc = push_para(P, np, pcap, i, j);
+        i = j;
+    }
+    return rc;
+}

@@ -1,0 +1,318 @@
+/* seg_body.c - the body of a document: addressees, paragraphs (wrapped
+ * lines rejoined), the section tree, and the issuer and type a body names
+ * when the header has none. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "seg.h"
+
+/* ---- addressees --------------------------------------------------------- */
+
+/* Addressees from line k ("Kính gửi: …").  *next: the first line after. */
+int parse_addressees(seg *S, vbi_doc *D, size_t k, size_t end, size_t *next)
+{
+    strlist l = {0};
+    item it = {0};
+    int rc = 0;
+    size_t off = S->L[k].off, len = LEN(S, k), a, b;
+    match_piece(S, R_KINH_GUI, off, len, NULL, NULL);
+    if (group(S, R_KINH_GUI, "rest", off, &a, &b)) {
+        size_t o = a, n = b - a;
+        while (n && S->t[o] == ' ') { o++; n--; }
+        if (n) rc = item_add(S, &it, o, n, true, &l);
+    }
+    size_t i = k + 1, last = k;
+    while (!rc && i < end) {
+        if (blank(S, i)) { i++; continue; }
+        size_t g = gap(S, last, i);
+        if (is_dash_item(S, i)) {
+            if (g > 1) break;
+            rc = item_add(S, &it, S->L[i].off, LEN(S, i), true, &l);
+        } else {
+            bool lower = S->L[i].flags & VBI_L_LOWER;
+            bool cont = it.open && S->L[i].nchars < 200 && g == 0 && (lower || !it.ended) &&
+                        !is_label(S, i) && !match_line(S, R_BODY_START, i) &&
+                        !(S->ev[i] & (EV_BODY | EV_TAIL));
+            if (it.open && lower && !it.ended && g <= 1 && S->L[i].nchars < 200) cont = true;
+            if (!cont) break;
+            rc = item_add(S, &it, S->L[i].off, LEN(S, i), false, &l);
+        }
+        last = i;
+        i++;
+    }
+    if (!rc) rc = item_flush(S, &it, &l);
+    vbi_buf_free(&it.a.b);
+    D->addressees = l.v;
+    D->naddressees = l.n;
+    *next = last + 1;
+    return rc;
+}
+
+/* ---- paragraphs --------------------------------------------------------- */
+
+static bool breaks_before(seg *S, size_t b)
+{
+    return is_label(S, b) || is_dash_item(S, b) || is_heading_line(S, b) ||
+           match_line(S, R_KINH_GUI, b) || match_line(S, R_NOI_NHAN, b) ||
+           match_line(S, R_SIGN_MARKER, b) || match_line(S, R_CAN_CU, b);
+}
+
+static bool joins(seg *S, size_t a, size_t b)
+{
+    if (breaks_before(S, b)) return false;
+    if (is_heading_line(S, a)) return false;
+    size_t g = gap(S, a, b);
+    bool lower = S->L[b].flags & VBI_L_LOWER;
+    bool punct = S->L[a].flags & VBI_L_PUNCT_END;
+    if (g == 0) {
+        if (lower) return true;
+        if (punct) return false;
+        /* a full-width line was wrapped; a short one ended its paragraph (a
+           numbered heading must be fuller still to run on) */
+        uint32_t pct = is_label(S, a) ? 90 : 85;
+        return S->wrap >= 40 && S->L[a].nchars * 100 >= S->wrap * pct;
+    }
+    return lower && !punct;
+}
+
+/* Typical full line: the 90th percentile of the next 400 line lengths. */
+void measure_wrap(seg *S, size_t from, size_t end)
+{
+    uint32_t h[64] = {0};
+    size_t cnt = 0;
+    for (size_t k = from; k < end && cnt < 400; k++)
+        if (!blank(S, k)) {
+            uint32_t c = S->L[k].nchars / 8;
+            h[c < 63 ? c : 63]++;
+            cnt++;
+        }
+    size_t acc_n = 0, want = cnt - cnt / 10;
+    S->wrap = 0;
+    for (int b = 0; b < 64 && cnt; b++) {
+        acc_n += h[b];
+        if (acc_n >= want) {
+            S->wrap = (uint32_t)b * 8 + 4;
+            break;
+        }
+    }
+}
+
+int push_para(para **P, size_t *np, size_t *pcap, size_t first, size_t last)
+{
+    if (*np == *pcap) {
+        size_t cap = *pcap ? *pcap * 2 : 64;
+        para *q = realloc(*P, cap * sizeof *q);
+        if (!q) return VANBAN_ENOMEM;
+        *P = q;
+        *pcap = cap;
+    }
+    (*P)[(*np)++] = (para){first, last};
+    return 0;
+}
+
+int collect_paras(seg *S, size_t from, size_t end, para **P, size_t *np, size_t *pcap,
+                  size_t *tail)
+{
+    size_t prev = SIZE_MAX;
+    *tail = end;
+    for (size_t i = from; i < end; i++) {
+        if (blank(S, i) || (S->late && S->late[i])) continue;
+        if (S->ev[i] & EV_TAIL) {
+            *tail = i;
+            return 0;
+        }
+        if (prev != SIZE_MAX && joins(S, prev, i) && !(S->late && S->late[i - 1])) {
+            (*P)[*np - 1].last = i;
+        } else if (push_para(P, np, pcap, i, i)) {
+            return VANBAN_ENOMEM;
+        }
+        prev = i;
+    }
+    return 0;
+}
+
+/* ---- sections ----------------------------------------------------------- */
+
+static int label_rank(seg *S, size_t base, int *rank)
+{
+    size_t a, b;
+    vbi_rule_id r = R_SECTION_LABEL;
+    if (group(S, r, "phan", base, &a, &b)) *rank = 0;
+    else if (group(S, r, "chuong", base, &a, &b)) *rank = 2;
+    else if (group(S, r, "muc", base, &a, &b)) *rank = 4;
+    else if (group(S, r, "roman", base, &a, &b)) *rank = 6;
+    else if (group(S, r, "dieu", base, &a, &b)) *rank = 8;
+    else if (group(S, r, "arabic", base, &a, &b)) *rank = 10;
+    else if (group(S, r, "multi", base, &a, &b)) {
+        int dots = 0;
+        for (size_t k = a; k < b; k++)
+            if (S->t[k] == '.') dots++;
+        *rank = 10 + 2 * dots;
+    } else if (group(S, r, "letter", base, &a, &b)) *rank = 20;
+    else return 0;
+    return 1;
+}
+
+typedef struct {
+    vbi_section *v;
+    size_t n, cap;
+} seclist;
+
+static int sec_push(seclist *l, vbi_section s)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        vbi_section *v = realloc(l->v, cap * sizeof *v);
+        if (!v) return VANBAN_ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = s;
+    return 0;
+}
+
+#define UNLABELLED_TOP 100
+
+static vbi_span para_span(const seg *S, const para *p)
+{
+    vbi_span sp = {S->p->ms[S->L[p->first].off], S->p->me[S->L[p->last].off + LEN(S, p->last) - 1]};
+    return sp;
+}
+
+/* The title of the section opened by paragraph k: the rest of its first line
+   and its other lines; a "Chương I" alone takes the next paragraph. */
+static int section_title(seg *S, const para *P, size_t np, size_t *k, size_t title_from,
+                         bool labelled, int rank, vbi_span *psp, char **title)
+{
+    size_t f = P[*k].first, off = S->L[f].off, len = LEN(S, f);
+    acc a;
+    acc_init(&a);
+    int rc = acc_add(S, &a, title_from, off + len - title_from);
+    for (size_t q = P[*k].first + 1; q <= P[*k].last && !rc; q++)
+        if (!blank(S, q)) rc = acc_add(S, &a, S->L[q].off, LEN(S, q));
+    if (!rc && labelled && a.b.len == 0 && rank <= 4 && *k + 1 < np && !is_label(S, P[*k + 1].first)) {
+        for (size_t q = P[*k + 1].first; q <= P[*k + 1].last && !rc; q++)
+            if (!blank(S, q)) rc = acc_add(S, &a, S->L[q].off, LEN(S, q));
+        psp->e = para_span(S, &P[*k + 1]).e;
+        (*k)++;
+    }
+    vbi_str t;
+    if (!rc) rc = acc_take(S, &a, &t);
+    else vbi_buf_free(&a.b);
+    *title = rc ? NULL : t.s;
+    return rc;
+}
+
+int build_sections(seg *S, vbi_section **out, size_t *nout, const para *P, size_t np)
+{
+    seclist sl = {0};
+    size_t depth = 0;
+    int rc = 0;
+    size_t *stack = malloc((np + 1) * sizeof *stack);
+    if (!stack) return VANBAN_ENOMEM;
+    uint32_t last_end = VBI_NONE;
+    for (size_t k = 0; k < np && !rc; k++) {
+        size_t f = P[k].first, off = S->L[f].off, len = LEN(S, f);
+        vbi_span psp = para_span(S, &P[k]);
+        if (match(S, R_CAN_CU, off, len) || match(S, R_ENACTING, off, len)) {
+            last_end = psp.e;
+            continue;
+        }
+        int rank = -1;
+        size_t lab_o = 0, lab_l = 0, title_from = off;
+        bool labelled = false;
+        if (match_piece(S, R_SECTION_LABEL, off, len, NULL, NULL) && label_rank(S, off, &rank)) {
+            size_t a, b, so, eo;
+            group(S, R_SECTION_LABEL, "label", off, &a, &b);
+            vbi_group0(S->p, &so, &eo);
+            lab_o = a;
+            lab_l = b - a;
+            while (lab_l && S->t[lab_o + lab_l - 1] == ' ') lab_l--;
+            title_from = off + eo;
+            labelled = true;
+        } else if (P[k].first == P[k].last && is_heading_line(S, f) &&
+                   !(S->L[f].flags & VBI_L_LOWER) && !match(S, R_SEPARATOR, off, len)) {
+            if (depth == 0) rank = UNLABELLED_TOP;
+            else {
+                if (sl.v[stack[depth - 1]].label == NULL) depth--; /* heading after heading: sibling */
+                rank = depth == 0 ? UNLABELLED_TOP : sl.v[stack[depth - 1]].rank + 1;
+            }
+        } else {
+            last_end = psp.e;
+            continue;
+        }
+        /* close sections of the same or lower rank */
+        while (depth > 0 && sl.v[stack[depth - 1]].rank >= rank) {
+            sl.v[stack[depth - 1]].span.e = last_end;
+            depth--;
+        }
+        vbi_section s = {0};
+        s.rank = rank;
+        s.level = (int)depth + 1;
+        s.parent = depth ? stack[depth - 1] : SIZE_MAX;
+        if (labelled && !(s.label = seg_dup(S, lab_o, lab_l))) { rc = VANBAN_ENOMEM; break; }
+        rc = section_title(S, P, np, &k, title_from, labelled, rank, &psp, &s.title);
+        if (rc) break;
+        s.span = psp;
+        last_end = psp.e;
+        if ((rc = sec_push(&sl, s))) break;
+        stack[depth++] = sl.n - 1;
+    }
+    while (depth > 0) {
+        sl.v[stack[depth - 1]].span.e = last_end;
+        depth--;
+    }
+    free(stack);
+    *out = sl.v;
+    *nout = sl.n;
+    return rc;
+}
+
+/* ---- issuer and type from the body -------------------------------------- */
+
+/* "…, Ban Thường vụ Tỉnh ủy yêu cầu …": the body that speaks. */
+static int issuer_in(seg *S, vbi_doc *D, const para *p)
+{
+    acc a;
+    acc_init(&a);
+    int rc = 0;
+    for (size_t q = p->first; q <= p->last && !rc; q++)
+        if (!blank(S, q)) rc = acc_add(S, &a, S->L[q].off, LEN(S, q));
+    if (!rc && a.b.len && vbi_match(S->p, R_BODY_ISSUER, a.b.p, a.b.len, 0)) {
+        size_t so, eo;
+        vbi_group(S->p, R_BODY_ISSUER, "org", &so, &eo);
+        size_t nl = eo - so;
+        D->issuer.s = vbi_arena_strndup(&S->r->arena, a.b.p + so, nl);
+        if (!D->issuer.s) rc = VANBAN_ENOMEM;
+        D->issuer_inferred = true;
+        /* the span: find the name in the paragraph's lines */
+        for (size_t q = p->first; q <= p->last && D->issuer.s; q++) {
+            size_t L = LEN(S, q);
+            const char *hit = nl <= L ? seg_find(TXT(S, q), L, D->issuer.s, nl) : NULL;
+            if (hit) {
+                D->issuer.span = seg_span(S, (size_t)(hit - S->t), nl);
+                break;
+            }
+        }
+    }
+    vbi_buf_free(&a.b);
+    return rc;
+}
+
+int body_issuer_and_type(seg *S, vbi_doc *D, const para *P, size_t np)
+{
+    int rc = 0;
+    for (size_t k = 0; k < np && k < 4 && !rc && !D->issuer.s; k++) rc = issuer_in(S, D, &P[k]);
+    for (size_t k = 0; k < np && !D->type && !rc; k++)
+        for (size_t q = P[k].first; q <= P[k].last && !D->type; q++) {
+            if (blank(S, q) || !match_line(S, R_SELF_TYPE, q)) continue;
+            size_t a, b;
+            vbi_group(S->p, R_SELF_TYPE, "t", &a, &b);
+            a += S->L[q].off;
+            b += S->L[q].off;
+            D->type = vbi_doctype_by_name(S->m, S->t + a, b - a);
+            D->type_inferred = D->type != NULL;
+            D->type_span = seg_span(S, a, b - a);
+        }
+    return rc;
+}

@@ -1,0 +1,349 @@
+/* seg_lines.c - cut lines that OCR, a PDF text layer or a table export
+ * flattened into one, so that each header item, list item and signature line
+ * stands on a line of its own:
+ *   "UBND TỈNH X CỘNG HÒA XÃ HỘI …"          issuer | national header
+ *   "CỘNG HÒA … Độc lập - Tự do - Hạnh phúc"   national header | motto
+ *   "BỘ X -------"                             issuer | rule
+ *   "Số: 12/UBND-KT V/v … Hà Nội, ngày …"      number | V/v … | place and date
+ *   "… Kính gửi: Sở X. Thực hiện …"            Kính gửi: Sở X. | Thực hiện …
+ *   "Nơi nhận: - A; - B;"                      Nơi nhận: | - A; | - B;
+ *   "- Lưu: VT; KT. THỦ TƯỚNG"                 - Lưu: VT; | KT. THỦ TƯỚNG
+ *   "KT. BỘ TRƯỞNG THỨ TRƯỞNG Nguyễn Văn A"    KT. BỘ TRƯỞNG | THỨ TRƯỞNG | Nguyễn Văn A
+ * The pieces are lines like any other: each keeps its place in the normalized
+ * text, so every span still points at the input.  Only lines that start the
+ * way a header, a list or a signature starts are looked into, with a cheap
+ * byte test first; body sentences are left whole.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "seg.h"
+
+#define MAX_CUTS 32
+
+typedef struct {
+    vanban_parser *p;
+    const char *s; /* the line */
+    size_t n;
+    size_t cut[MAX_CUTS];
+    size_t ncut;
+} cutter;
+
+static void add_cut(cutter *c, size_t k)
+{
+    if (k == 0 || k >= c->n || c->ncut == MAX_CUTS) return;
+    for (size_t i = 0; i < c->ncut; i++)
+        if (c->cut[i] == k) return;
+    c->cut[c->ncut++] = k;
+}
+
+static bool starts(const char *s, size_t n, const char *w)
+{
+    size_t m = strlen(w);
+    return n >= m && !memcmp(s, w, m);
+}
+
+/* Find rule r in s[from, n): its start and end, or false. */
+static bool find(cutter *c, vbi_rule_id r, size_t from, size_t *so, size_t *eo)
+{
+    if (from >= c->n || !vbi_match(c->p, r, c->s, c->n, from)) return false;
+    vbi_group0(c->p, so, eo);
+    return true;
+}
+
+static bool is_sep_char(const unsigned char *s, size_t n, size_t k, size_t *adv)
+{
+    if (s[k] == '-' || s[k] == '_' || s[k] == '=') { *adv = 1; return true; }
+    if (k + 2 < n && s[k] == 0xE2 && s[k + 1] == 0x80 && (s[k + 2] == 0x93 || s[k + 2] == 0x94)) {
+        *adv = 3; /* – — */
+        return true;
+    }
+    return false;
+}
+
+/* Runs of three or more rule characters between spaces: cut around them. */
+static void cut_rules(cutter *c)
+{
+    const unsigned char *s = (const unsigned char *)c->s;
+    for (size_t k = 0; k < c->n;) {
+        size_t adv, e = k, cnt = 0;
+        while (e < c->n && is_sep_char(s, c->n, e, &adv)) { e += adv; cnt++; }
+        if (cnt >= 3 && (k == 0 || s[k - 1] == ' ') && (e == c->n || s[e] == ' ')) {
+            add_cut(c, k);
+            add_cut(c, e);
+        }
+        k = e > k ? e : k + 1;
+    }
+}
+
+/* The place before ", ngày d tháng m năm y": capitalised words (and "phố",
+   "xã" of a city's or town's name) right before the comma. */
+static size_t place_start(const char *s, size_t comma)
+{
+    size_t k = comma, start = comma;
+    for (;;) {
+        while (k > 0 && s[k - 1] == ' ') k--;
+        size_t e = k;
+        while (k > 0 && s[k - 1] != ' ') k--;
+        if (k == e) break;
+        unsigned char f = (unsigned char)s[k];
+        bool cap = (f >= 'A' && f <= 'Z') || f == 0xC3 || f == 0xC4 || f == 0xC6 || f == 0xE1;
+        if (f >= 0x80) { /* an upper-case letter? decode it */
+            size_t adv;
+            int32_t cp = vbi_utf8_decode(s + k, e - k, &adv);
+            cap = vbi_is_letter_cp(cp) && !vbi_is_lower_cp(cp);
+        }
+        bool town = (e - k == 5 && !memcmp(s + k, "phố", 5)) || (e - k == 3 && !memcmp(s + k, "xã", 3));
+        if (!cap && !town) break;
+        start = k;
+        if (comma - start > 48) break;
+    }
+    return start;
+}
+
+/* Date lines inside the line from `from` on: cut before their place. */
+static void cut_datelines(cutter *c, size_t from)
+{
+    size_t so, eo;
+    while (find(c, R_DATE_CUE, from, &so, &eo)) {
+        size_t k = so;
+        while (k > from && c->s[k - 1] == ' ') k--;
+        if (k > from && c->s[k - 1] == ',') add_cut(c, place_start(c->s, k - 1));
+        else add_cut(c, so);
+        from = eo;
+    }
+}
+
+/* Cues inside the line: "V/v", "Kính gửi:", "Nơi nhận:", signing markers. */
+static void cut_cues(cutter *c, size_t from, bool markers)
+{
+    size_t so, eo, a, b;
+    while (find(c, R_SPLIT_CUE, from, &so, &eo)) {
+        bool mk = vbi_group(c->p, R_SPLIT_CUE, "mk", &a, &b);
+        if (!mk || markers) add_cut(c, so);
+        from = eo > so ? eo : so + 1;
+    }
+}
+
+/* "Kính gửi: Sở X. Thực hiện …": the body starts after the addressee. */
+static void cut_body_after(cutter *c, size_t from)
+{
+    for (size_t k = from; k + 2 < c->n; k++)
+        if ((c->s[k] == '.' || c->s[k] == ';') && c->s[k + 1] == ' ' &&
+            vbi_match(c->p, R_BODY_START, c->s + k + 2, c->n - k - 2, 0)) {
+            add_cut(c, k + 2);
+            return;
+        }
+}
+
+/* "…; - B; - C" and "Nơi nhận: - A": a dash after punctuation starts an item. */
+static void cut_items(cutter *c)
+{
+    const unsigned char *s = (const unsigned char *)c->s;
+    for (size_t k = 1; k + 2 < c->n; k++) {
+        if (s[k] != ' ') continue;
+        size_t d = k + 1;
+        bool dash = s[d] == '-' || s[d] == '+' || s[d] == '~' ||
+                    (d + 2 < c->n && s[d] == 0xE2 && s[d + 1] == 0x80 &&
+                     (s[d + 2] == 0x93 || s[d + 2] == 0xA2));
+        size_t after = d + (s[d] < 0x80 ? 1 : 3);
+        if (!dash || after >= c->n || s[after] != ' ') continue;
+        size_t q = k;
+        while (q > 0 && s[q - 1] == ' ') q--;
+        if (q > 0 && strchr(";:,.)", s[q - 1])) add_cut(c, d);
+    }
+}
+
+/* A line that starts with a signing marker: cut before further markers, the
+   post (the title under the marker) and the signer's name. */
+static void cut_signature(cutter *c, seg *S, size_t from, size_t to)
+{
+    (void)S;
+    size_t so, eo, a, b;
+    /* the name: the first word with a lower-case letter after the caps */
+    size_t name = to;
+    for (size_t k = from; k < to; k++)
+        if ((k == from || c->s[k - 1] == ' ') && !no_lower(c->s + k, 1)) {
+            size_t adv;
+            int32_t cp = vbi_utf8_decode(c->s + k, to - k, &adv);
+            if (!vbi_is_letter_cp(cp)) continue;
+            size_t e = k;
+            while (e < to && c->s[e] != ' ') e++;
+            if (!no_lower(c->s + k, e - k)) { name = k; break; }
+        }
+    if (name < to && vbi_match(c->p, R_PERSON_NAME, c->s + name, to - name, 0)) add_cut(c, name);
+    else name = to;
+    /* the post: the first word (after the marker's first word) where a title
+       starts; after KT. it is a deputy's ("PHÓ …", "THỨ TRƯỞNG") */
+    size_t mend = from;
+    if (vbi_match(c->p, R_SIGN_MARKER, c->s + from, name - from, 0) &&
+        vbi_group(c->p, R_SIGN_MARKER, "m", &a, &b))
+        mend = from + b;
+    bool deputy = c->s[from] == 'K';
+    size_t words = 0;
+    for (size_t k = mend; k < name; k++) {
+        if (c->s[k] == ' ' || (k > mend && c->s[k - 1] != ' ')) continue;
+        if (++words < 2) continue;
+        if (!vbi_match(c->p, R_SIGN_TITLE, c->s + k, name - k, 0)) continue;
+        if (deputy && !starts(c->s + k, name - k, "PHÓ") && !starts(c->s + k, name - k, "THỨ"))
+            continue;
+        add_cut(c, k);
+        break;
+    }
+    (void)so;
+    (void)eo;
+}
+
+/* Where to cut line text s[0, n). */
+static void find_cuts(cutter *c, seg *S)
+{
+    const char *s = c->s;
+    size_t n = c->n, so, eo;
+    if (n < 8) return;
+    if (seg_has(s, n, "---") || seg_has(s, n, "___") || seg_has(s, n, "===") || seg_has(s, n, "\xE2\x80\x94\xE2\x80\x94"))
+        cut_rules(c);
+    /* issuer | national header | motto */
+    if ((seg_has(s, n, "CỘNG H") || seg_has(s, n, "ĐẢNG CỘNG")) &&
+        (find(c, R_NATIONAL_STATE, 0, &so, &eo) || find(c, R_NATIONAL_PARTY, 0, &so, &eo)) &&
+        no_lower(s, so) && mostly_caps(s + so, eo - so)) {
+        add_cut(c, so);
+        size_t mo, me;
+        if (find(c, R_MOTTO, eo, &mo, &me)) add_cut(c, mo);
+        if (me < n) add_cut(c, me);
+        return;
+    }
+    bool num = (starts(s, n, "Số") || starts(s, n, "SỐ") || starts(s, n, "So")) &&
+               find(c, R_NUMBER, 0, &so, &eo) && so == 0;
+    if (num || vbi_match(c->p, R_VV, s, n, 0)) {
+        size_t from = num ? eo : 3;
+        cut_cues(c, from, false);
+        cut_datelines(c, from);
+        return;
+    }
+    if (vbi_match(c->p, R_KINH_GUI, s, n, 0)) {
+        cut_items(c);
+        cut_body_after(c, 0);
+        return;
+    }
+    bool sign = vbi_match(c->p, R_SIGN_MARKER, s, n, 0);
+    bool list = vbi_match(c->p, R_NOI_NHAN, s, n, 0) || vbi_match(c->p, R_LIST_ITEM, s, n, 0);
+    if (list) {
+        cut_items(c);
+        cut_cues(c, 1, true);
+    }
+    if (sign) cut_cues(c, 3, true);
+    if (!sign && !list) {
+        /* "THỦ TƯỚNG Nguyễn Tấn Dũng": a post and a name */
+        if (vbi_match(c->p, R_SIGN_TITLE, s, n, 0)) {
+            size_t k = 0;
+            while (k < n && (no_lower(s + k, 1) || s[k] == ' ')) k++;
+            while (k > 0 && s[k - 1] != ' ') k--;
+            if (k > 0 && vbi_match(c->p, R_PERSON_NAME, s + k, n - k, 0)) add_cut(c, k);
+        }
+        return;
+    }
+    /* each piece that starts with a marker: its post and name */
+    size_t pts[MAX_CUTS + 2], np = 0;
+    pts[np++] = 0;
+    for (size_t i = 0; i < c->ncut; i++) pts[np++] = c->cut[i];
+    pts[np++] = n;
+    for (size_t i = 0; i + 1 < np; i++) {
+        size_t a = pts[i], b = n;
+        for (size_t j = 0; j + 1 < np; j++)
+            if (pts[j] > a && pts[j] < b) b = pts[j];
+        while (a < b && s[a] == ' ') a++;
+        if (a < b && vbi_match(c->p, R_SIGN_MARKER, s + a, b - a, 0)) cut_signature(c, S, a, b);
+    }
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Letters, case and last character of text [s, s+n): the shape flags. */
+static uint16_t shape(const char *s, size_t n, uint32_t *nchars)
+{
+    size_t letters = 0, lowers = 0, cps = 0;
+    int first = 0;
+    int32_t last = 0;
+    for (size_t k = 0; k < n;) {
+        size_t adv;
+        int32_t c = vbi_utf8_decode(s + k, n - k, &adv);
+        k += adv ? adv : 1;
+        cps++;
+        if (vbi_is_letter_cp(c)) {
+            bool lo = vbi_is_lower_cp(c);
+            if (!first) first = lo ? 1 : 2;
+            letters++;
+            lowers += lo;
+        }
+        last = c;
+    }
+    *nchars = (uint32_t)cps;
+    uint16_t f = 0;
+    if (n == 0) f |= VBI_L_BLANK;
+    if (letters >= 2 && lowers == 0) f |= VBI_L_CAPS;
+    if (first == 1) f |= VBI_L_LOWER;
+    if (last == '.' || last == ':' || last == ';' || last == '!' || last == '?') f |= VBI_L_PUNCT_END;
+    return f;
+}
+
+int seg_split_lines(vanban_parser *p)
+{
+    seg S = {0};
+    S.p = p;
+    S.t = p->text.p;
+    vbi_line *out = NULL;
+    size_t nout = 0, cap = 0;
+    bool any = false;
+    const uint16_t keep = VBI_L_BOLD | VBI_L_ITALIC | VBI_L_HEADING | VBI_L_PLAIN;
+    for (size_t i = 0; i < p->nlines; i++) {
+        vbi_line l = p->lines[i];
+        cutter c = {p, p->text.p + l.off, l.len, {0}, 0};
+        if (!(l.flags & VBI_L_BLANK)) find_cuts(&c, &S);
+        if (!c.ncut && !any) continue; /* nothing cut yet: lines stay in place */
+        if (!any) {
+            any = true;
+            cap = p->nlines + 64;
+            out = malloc(cap * sizeof *out);
+            if (!out) return VANBAN_ENOMEM;
+            memcpy(out, p->lines, i * sizeof *out);
+            nout = i;
+        }
+        if (nout + c.ncut + 1 > cap) {
+            size_t ncap = cap * 2 + c.ncut + 1;
+            vbi_line *q = realloc(out, ncap * sizeof *q);
+            if (!q) { free(out); return VANBAN_ENOMEM; }
+            out = q;
+            cap = ncap;
+        }
+        if (!c.ncut) { out[nout++] = l; continue; }
+        qsort(c.cut, c.ncut, sizeof *c.cut, cmp_size);
+        size_t a = 0;
+        for (size_t k = 0; k <= c.ncut; k++) {
+            size_t b = k < c.ncut ? c.cut[k] : l.len;
+            size_t s0 = a, e0 = b;
+            while (s0 < e0 && c.s[s0] == ' ') s0++;
+            while (e0 > s0 && c.s[e0 - 1] == ' ') e0--;
+            a = b;
+            if (s0 == e0) continue;
+            vbi_line m = l;
+            m.off = l.off + (uint32_t)s0;
+            m.len = (uint32_t)(e0 - s0);
+            m.moff = l.moff + (uint32_t)s0;
+            m.ostart = p->ms[m.off];
+            m.oend = p->me[m.off + m.len - 1];
+            m.flags = (uint16_t)((l.flags & keep) | shape(c.s + s0, e0 - s0, &m.nchars));
+            if (s0 > 0 || (l.flags & VBI_L_CELL)) m.flags |= VBI_L_CELL;
+            out[nout++] = m;
+        }
+    }
+    if (!any) return 0;
+    free(p->lines);
+    p->lines = out;
+    p->nlines = nout;
+    p->lcap = cap;
+    return 0;
+}

@@ -53,8 +53,8 @@ def check_file(path, data_dir, types):
         errs.append('sha256 differs from the data file')
     if g['split'] not in ('dev', 'heldout'):
         errs.append('split must be dev or heldout')
-    if not g['documents']:
-        errs.append('no documents')
+    if not g['documents'] and not g['notes'].strip():
+        errs.append('no documents, and no note saying why')
     prev = -1
     for n, d in enumerate(g['documents']):
         w = 'doc %d: ' % (n + 1)

@@ -84,6 +84,9 @@ typedef enum {
     R_DATE_BLANK,
     R_KEMTHEO,
     R_ANNEX_LABEL,
+    R_AUTHORITY_LINE,
+    R_ISSUER_SPLIT,
+    R_PORTAL_HEAD,
     /* refs.pcre (references and tasks) */
     R_REF_CITE,
     R_REF_TAIL,

@@ -178,7 +178,8 @@ static size_t walkback(seg *S, size_t first, size_t floor)
         if (blank(S, k)) { j = k; continue; }
         uint16_t f = S->L[k].flags;
         bool capsish = (f & VBI_L_CAPS) || only_punct(TXT(S, k), LEN(S, k));
-        if (!capsish || (S->ev[k] & (EV_TAIL | EV_ANNEX)) || ++nb > WALKBACK)
+        if (!capsish || (S->ev[k] & (EV_TAIL | EV_ANNEX)) || ++nb > WALKBACK ||
+            match_line(S, R_PORTAL_HEAD, k))
             break;
         /* a line in capitals right under a signing marker is a post, not a header */
         size_t q = k;

@@ -59,11 +59,13 @@ static bool is_anchor_any(seg *S, size_t i)
 size_t header_end(seg *S, size_t start, size_t end)
 {
     bool typed = false, subj = false;
-    size_t count = 0, last_nb = start;
+    size_t count = 0, last_nb = start, last_item = start;
     for (size_t i = start; i < end; i++) {
         if (blank(S, i)) continue;
         size_t off = S->L[i].off, len = LEN(S, i);
-        if (++count > MAX_HEADER_LINES) return start; /* no header after all */
+        if (++count > MAX_HEADER_LINES) return last_item + 1; /* the body began unseen */
+        if (S->ev[i] & (EV_NAT | EV_PARTY | EV_MOTTO | EV_NUM | EV_DATE | EV_TYPE | EV_VV))
+            last_item = i;
         if (match(S, R_KINH_GUI, off, len) || match(S, R_CAN_CU, off, len) ||
             match(S, R_NOI_NHAN, off, len) || match(S, R_SIGN_MARKER, off, len))
             return i;
@@ -71,6 +73,7 @@ size_t header_end(seg *S, size_t start, size_t end)
             if (typed || subj) return i + 1;
             continue;
         }
+        if (only_punct(TXT(S, i), len)) continue; /* the star under a Party issuer, "*+" */
         if (is_anchor_any(S, i) || stamp_line(S, off, len)) {
             last_nb = i;
             continue;
@@ -295,6 +298,25 @@ static void unit_close(acc units[2], acc *cur, size_t *nunits)
     (*nunits)++;
 }
 
+/* "BỘ TÀI CHÍNH TỔNG CỤC THUẾ" on one line: the superior and the body.  The
+   issuer's text came from the lines as they are, so it is found in them. */
+static int split_issuer(seg *S, vbi_doc *D)
+{
+    const char *s = D->issuer.s;
+    size_t n = strlen(s), a, b, c, d;
+    if (n > 200 || !vbi_match(S->p, R_ISSUER_SPLIT, s, n, 0) ||
+        !vbi_group(S->p, R_ISSUER_SPLIT, "parent", &a, &b) ||
+        !vbi_group(S->p, R_ISSUER_SPLIT, "name", &c, &d))
+        return 0;
+    char *parent = vbi_arena_strndup(&S->r->arena, s + a, b - a);
+    char *name = vbi_arena_strndup(&S->r->arena, s + c, d - c);
+    if (!parent || !name) return VANBAN_ENOMEM;
+    D->issuer_parent.s = parent;
+    D->issuer.s = name;
+    D->issuer_parent.span = D->issuer.span; /* one line holds both */
+    return 0;
+}
+
 /* The issuer: upper-case pieces before the limit line; the last unit is the
    issuer, the one before it its parent.  A piece continues the previous one
    when it starts with TỈNH, HUYỆN … or the previous ends open (VÀ, CỦA, -). */
@@ -322,20 +344,36 @@ static int take_issuer(seg *S, vbi_doc *D, pieces *ps, size_t limit)
         if (!rc && nunits >= 2) rc = acc_take(S, &units[0], &D->issuer_parent);
         D->issuer_inferred = false;
     }
+    /* the gazette prints the issuer above the document too: one body, not two */
+    if (!rc && D->issuer_parent.s && !strcmp(D->issuer_parent.s, D->issuer.s)) {
+        D->issuer_parent.s = NULL;
+        D->issuer_parent.span = D->issuer.span;
+        D->issuer_parent.span.s = D->issuer_parent.span.e = VBI_NONE;
+    }
+    if (!rc && D->issuer.s && !D->issuer_parent.s)
+        rc = split_issuer(S, D);
     vbi_buf_free(&units[0].b);
     vbi_buf_free(&units[1].b);
     vbi_buf_free(&cur.b);
     return rc;
 }
 
-static int take_subject(seg *S, vbi_doc *D, pieces *ps, size_t from)
+/* The subject: text pieces from the V/v, type or number line on; under a
+   type line, pieces in capitals too ("QUYẾT ĐỊNH" / "VỀ VIỆC …"), until the
+   enacting body ("ỦY BAN NHÂN DÂN TỈNH X"). */
+static int take_subject(seg *S, vbi_doc *D, pieces *ps, size_t from, bool caps)
 {
     acc a;
     acc_init(&a);
     int rc = 0;
     for (size_t k = 0; k < ps->n && !rc; k++) {
         piece *pc = &ps->v[k];
-        if (pc->line < from || pc->kind != P_TEXT) continue;
+        if (pc->line <= from && !(pc->line == from && pc->kind == P_TEXT)) continue;
+        if (pc->kind == P_CAPS && caps) {
+            if (match_piece(S, R_AUTHORITY_LINE, pc->off, pc->len, NULL, NULL)) caps = false;
+            else pc->kind = P_TEXT;
+        }
+        if (pc->kind != P_TEXT) continue;
         if (S->t[pc->off] == '*' && pc->len == 1) continue;
         rc = acc_add(S, &a, pc->off, pc->len);
     }
@@ -410,7 +448,8 @@ int parse_header(seg *S, vbi_doc *D, size_t start, size_t hend)
     if (limit == SIZE_MAX) limit = h.vv_line;
     if (!rc && !D->issuer.s && limit != SIZE_MAX) rc = take_issuer(S, D, &ps, limit);
     size_t from = h.vv_line != SIZE_MAX ? h.vv_line : h.type_line != SIZE_MAX ? h.type_line : h.number_line;
-    if (!rc && from != SIZE_MAX && !D->subject.s) rc = take_subject(S, D, &ps, from);
+    if (!rc && from != SIZE_MAX && !D->subject.s)
+        rc = take_subject(S, D, &ps, from, from == h.type_line);
     if (h.vv_line != SIZE_MAX && !D->type) D->type = vbi_doctype_by_name(S->m, "Công văn", strlen("Công văn"));
     free(ps.v);
     return rc;

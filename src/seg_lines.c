@@ -162,15 +162,16 @@ static void cut_signature(cutter *c, seg *S, size_t from, size_t to)
     size_t so, eo, a, b;
     /* the name: the first word with a lower-case letter after the caps */
     size_t name = to;
-    for (size_t k = from; k < to; k++)
-        if ((k == from || c->s[k - 1] == ' ') && !no_lower(c->s + k, 1)) {
-            size_t adv;
-            int32_t cp = vbi_utf8_decode(c->s + k, to - k, &adv);
-            if (!vbi_is_letter_cp(cp)) continue;
-            size_t e = k;
-            while (e < to && c->s[e] != ' ') e++;
-            if (!no_lower(c->s + k, e - k)) { name = k; break; }
+    for (size_t k = from; k < to; k++) {
+        if (c->s[k] == ' ' || (k > from && c->s[k - 1] != ' ')) continue;
+        size_t e = k;
+        while (e < to && c->s[e] != ' ') e++;
+        if (!no_lower(c->s + k, e - k)) {
+            name = k;
+            break;
         }
+        k = e;
+    }
     if (name < to && vbi_match(c->p, R_PERSON_NAME, c->s + name, to - name, 0)) add_cut(c, name);
     else name = to;
     /* the post: the first word (after the marker's first word) where a title
@@ -290,8 +291,56 @@ static uint16_t shape(const char *s, size_t n, uint32_t *nchars)
     return f;
 }
 
+/* Does the cell text s[0, n) end where a header item goes on in the next
+   cell: "Số: 904" | "/BC-SNNMT", "ngày 23 tháng" | "7" | "năm 2026" (a blank
+   left for the number or the day, filled in by hand, made columns of it)? */
+static bool open_end(const char *s, size_t n)
+{
+    while (n && s[n - 1] >= '0' && s[n - 1] <= '9') n--;
+    while (n && s[n - 1] == ' ') n--;
+    if (n && s[n - 1] == ':') n--;
+    static const char *const ends[] = {"Số", "SỐ", "ngày", "tháng", "năm", "Ngày", "NGÀY", "THÁNG"};
+    for (size_t k = 0; k < sizeof ends / sizeof *ends; k++) {
+        size_t m = strlen(ends[k]);
+        if (n >= m && !memcmp(s + n - m, ends[k], m) && (n == m || s[n - m - 1] == ' ' ||
+                                                         s[n - m - 1] == ','))
+            return true;
+    }
+    return false;
+}
+
+static bool goes_on(const char *s, size_t n)
+{
+    return n && ((s[0] >= '0' && s[0] <= '9') || s[0] == '/' || (n >= 5 && !memcmp(s, "năm", 4)) ||
+                 (n >= 6 && !memcmp(s, "tháng", 6)));
+}
+
+/* Join such cells back into one line (their texts are adjacent). */
+static void merge_cells(vanban_parser *p)
+{
+    vbi_line *L = p->lines;
+    size_t w = 0;
+    for (size_t i = 0; i < p->nlines; i++) {
+        if (w > 0 && (L[i].flags & VBI_L_CELL) && !(L[i].flags & VBI_L_BLANK) &&
+            !(L[w - 1].flags & VBI_L_BLANK) && L[w - 1].off + L[w - 1].len == L[i].off &&
+            L[w - 1].len < 200 && open_end(p->text.p + L[w - 1].off, L[w - 1].len) &&
+            goes_on(p->text.p + L[i].off, L[i].len)) {
+            vbi_line *m = &L[w - 1];
+            m->len += L[i].len;
+            m->nchars += L[i].nchars;
+            m->oend = L[i].oend;
+            m->flags &= (uint16_t)~(VBI_L_CAPS | VBI_L_PUNCT_END);
+            m->flags |= L[i].flags & VBI_L_PUNCT_END;
+            continue;
+        }
+        L[w++] = L[i];
+    }
+    p->nlines = w;
+}
+
 int seg_split_lines(vanban_parser *p)
 {
+    merge_cells(p);
     seg S = {0};
     S.p = p;
     S.t = p->text.p;

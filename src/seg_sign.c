@@ -62,6 +62,7 @@ static int marker_line(seg *S, vbi_doc *D, tail_state *ts, size_t off, size_t le
 static int tail_line(seg *S, vbi_doc *D, tail_state *ts, size_t i)
 {
     size_t off = S->L[i].off, len = LEN(S, i), a, b, name;
+    if (only_punct(TXT(S, i), len)) return 0; /* a rule, a table's "---" row */
     bool capsish = (S->L[i].flags & VBI_L_CAPS) || (ts->sig && mostly_caps(TXT(S, i), len));
     if (match_piece(S, R_NOI_NHAN, off, len, NULL, NULL)) {
         ts->in_rec = true;

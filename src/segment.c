@@ -29,6 +29,16 @@ static int late_headers(seg *S, vbi_doc *D, const seg_range *r)
         if (k->kind != BLK_LATE_HEADER) continue;
         bool xacthuc = false;
         for (size_t i = k->first; i <= k->last; i++) xacthuc |= (S->ev[i] & EV_XACTHUC) != 0;
+        if (xacthuc) {
+            /* a consolidated text is numbered, dated and issued by its
+               authentication: those fields come from this block */
+            static const vbi_str none = {NULL, {VBI_NONE, VBI_NONE}};
+            D->has_number = false;
+            D->number_raw = none;
+            D->date[0] = 0;
+            D->date_span = none.span;
+            D->place = D->issuer = D->issuer_parent = none;
+        }
         rc = parse_header(S, D, k->first, k->last + 1);
         if (xacthuc) {
             const vbi_doctype *t = vbi_doctype_by_name(S->m, "Văn bản hợp nhất",

@@ -169,9 +169,27 @@ static bool full_header(unsigned k)
     return (k & EV_NUM) && (k & EV_DATE) && (k & (EV_TYPE | EV_VV));
 }
 
+/* A type line and its subject above the number ("THÔNG TƯ" / "Quy định …" /
+   "Số: 15/2026/TT-BYT"): the line the document starts at, or first. */
+static size_t type_above(seg *S, size_t first, size_t floor)
+{
+    size_t seen = 0;
+    for (size_t k = first; k > floor && seen < 3;) {
+        k--;
+        if (blank(S, k)) continue;
+        if (S->ev[k] & EV_TYPE) return k;
+        if ((S->ev[k] & (EV_BODY | EV_TAIL | EV_ANNEX | EV_KEMTHEO)) || S->L[k].nchars > 400 ||
+            match_line(S, R_CAN_CU, k) || match_line(S, R_PORTAL_HEAD, k))
+            return first;
+        seen++;
+    }
+    return first;
+}
+
 /* Issuer lines above a candidate's first evidence: lines in capitals. */
 static size_t walkback(seg *S, size_t first, size_t floor)
 {
+    first = type_above(S, first, floor);
     size_t j = first, nb = 0;
     while (j > floor) {
         size_t k = j - 1;

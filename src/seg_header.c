@@ -95,11 +95,20 @@ size_t header_end(seg *S, size_t start, size_t end)
             last_nb = i;
             continue;
         }
+        /* the line right under the type is its subject, however long */
+        if (typed && !subj && S->L[i].nchars < 600 && !match(S, R_BODY_START, off, len) &&
+            next_nb(S, last_nb + 1, end) == i && match_line(S, R_TYPE_LINE, last_nb)) {
+            subj = true;
+            last_nb = i;
+            continue;
+        }
         /* a subject continues in lower case right after the type, V/v or number */
         if (lower && (typed || subj) && gap(S, last_nb, i) <= 2) {
             last_nb = i;
             continue;
         }
+        /* after a blank line, a subject does not go on in sentence case */
+        if (subj && gap(S, last_nb, i) >= 1) return i;
         if (!lower && (match(S, R_BODY_START, off, len) || S->L[i].nchars >= 140 ||
                        ((S->L[i].flags & VBI_L_PUNCT_END) && S->L[i].nchars >= 60)))
             return i;

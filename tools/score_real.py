@@ -96,13 +96,13 @@ def code_norm(s):
     return re.sub(r'\s', '', s).replace('đ', 'd')
 
 
-LABEL_RANK = [(0, r'^phần\b'), (2, r'^chương\b'), (4, r'^mục\b'), (6, r'^[ivxlc]+[.\-)]?$'),
-              (8, r'^điều\b'), (10, r'^\d+[.\-)]?$'), (12, r'^\d+(\.\d+)+\.?$'),
-              (20, r'^[a-zđ][.)]$')]
+LABEL_RANK = [(0, r'^(?i:phần)\b'), (2, r'^(?i:chương)\b'), (4, r'^(?i:mục)\b'),
+              (6, r'^[IVXLC]+[.\-)–]?$'), (8, r'^(?i:điều)\b'), (10, r'^\d+[.\-)–]?$'),
+              (12, r'^\d+(\.\d+)+\.?$'), (20, r'^[a-zđ][.)\-–]?$')]
 
 
 def label_rank(label):
-    l = norm(label) or ''
+    l = re.sub(r'\s+', ' ', unicodedata.normalize('NFC', label or '')).strip()
     for r, pat in LABEL_RANK:
         if re.match(pat, l):
             return r

@@ -50,6 +50,7 @@ static const char *const rule_names[R__COUNT] = {
     [R_AUTHORITY_LINE] = "authority_line",
     [R_ISSUER_SPLIT] = "issuer_split",
     [R_PORTAL_HEAD] = "portal_head",
+    [R_CAPS_NAME] = "caps_name",
     [R_REF_CITE] = "ref_cite",
     [R_REF_TAIL] = "ref_tail",
     [R_REF_BEFORE] = "ref_before",

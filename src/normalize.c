@@ -312,6 +312,7 @@ static int fix_case(vanban_parser *p, size_t i, size_t j)
 {
     /* words: maximal runs of letters/marks */
     size_t caps_words = 0, mixed_words = 0, words = 0;
+    bool caps_after_mixed = false; /* a word in capitals after a mixed-case one */
     for (size_t k = i; k < j;) {
         if (!is_letter(p->cp2[k])) {
             int32_t c = p->cp2[k];
@@ -329,10 +330,17 @@ static int fix_case(vanban_parser *p, size_t i, size_t j)
         words++;
         if (!is_upper(p->cp2[s])) return 0; /* a word starting lower case: ordinary text */
         if (words == 1 && lo) return 0;      /* "Lưu VT": the first word sets the case */
-        if (lo == 0 && up >= 2) caps_words++;
-        else if (lo) mixed_words++;
+        if (lo == 0 && up >= 2) {
+            caps_words++;
+            caps_after_mixed |= mixed_words > 0;
+        } else if (lo) {
+            mixed_words++;
+        }
     }
     if (caps_words < 2 || mixed_words == 0 || mixed_words * 2 > caps_words || words > 12) return 0;
+    /* "KT. THỦ TƯỚNG PHÓ THỦ TƯỚNG Nguyễn Sinh Hùng": words in title case
+       that end the line are a signer's name, not a damaged post */
+    if (mixed_words >= 2 && !caps_after_mixed) return 0;
     UCaseMap *cm = p->casemap;
     for (size_t k = i; k < j;) {
         if (!is_letter(p->cp2[k])) { k++; continue; }

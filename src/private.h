@@ -87,6 +87,7 @@ typedef enum {
     R_AUTHORITY_LINE,
     R_ISSUER_SPLIT,
     R_PORTAL_HEAD,
+    R_CAPS_NAME,
     /* refs.pcre (references and tasks) */
     R_REF_CITE,
     R_REF_TAIL,

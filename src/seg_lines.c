@@ -156,10 +156,39 @@ static void cut_items(cutter *c)
 
 /* A line that starts with a signing marker: cut before further markers, the
    post (the title under the marker) and the signer's name. */
-static void cut_signature(cutter *c, seg *S, size_t from, size_t to)
+/* "THỦ TƯỚNG Nguyễn Tấn Dũng", "PHÓ CHỦ TỊCH LÂM HẢI GIANG": a post and a
+   name (in capitals: a family name two to five words from the end). */
+static void cut_post_name(cutter *c, size_t a, size_t b)
 {
-    (void)S;
-    size_t so, eo, a, b;
+    size_t k = a;
+    while (k < b && (no_lower(c->s + k, 1) || c->s[k] == ' ')) k++;
+    while (k > a && c->s[k - 1] != ' ') k--;
+    if (k > a && k < b) {
+        if (vbi_match(c->p, R_PERSON_NAME, c->s + k, b - k, 0)) add_cut(c, k);
+        return;
+    }
+    if (!no_lower(c->s + a, b - a)) return;
+    size_t starts[8], ns = 0;
+    for (size_t q = b; q > a && ns < 5;) {
+        while (q > a && c->s[q - 1] == ' ') q--;
+        while (q > a && c->s[q - 1] != ' ') q--;
+        starts[ns++] = q;
+    }
+    for (size_t i = 2; i <= ns && i <= 5; i++) { /* the shortest name first */
+        size_t q = starts[i - 1];
+        if (q > a && vbi_match(c->p, R_CAPS_NAME, c->s + q, b - q, 0) &&
+            vbi_match(c->p, R_SIGN_TITLE, c->s + a, q - a, 0)) {
+            add_cut(c, q);
+            return;
+        }
+    }
+}
+
+/* A line that starts with a signing marker: cut before further markers, the
+   post (the title under the marker) and the signer's name. */
+static void cut_signature(cutter *c, size_t from, size_t to)
+{
+    size_t a, b;
     /* the name: the first word with a lower-case letter after the caps */
     size_t name = to;
     for (size_t k = from; k < to; k++) {
@@ -174,29 +203,56 @@ static void cut_signature(cutter *c, seg *S, size_t from, size_t to)
     }
     if (name < to && vbi_match(c->p, R_PERSON_NAME, c->s + name, to - name, 0)) add_cut(c, name);
     else name = to;
-    /* the post: the first word (after the marker's first word) where a title
-       starts; after KT. it is a deputy's ("PHÓ …", "THỨ TRƯỞNG") */
+    /* the post: where a title starts after the marker's own words ("KT. BỘ
+       TRƯỞNG" | "THỨ TRƯỞNG"; "TL. TỔNG CỤC TRƯỞNG" is the marker's title
+       whole); after KT. it is a deputy's ("PHÓ …", "THỨ TRƯỞNG") */
     size_t mend = from;
     if (vbi_match(c->p, R_SIGN_MARKER, c->s + from, name - from, 0) &&
         vbi_group(c->p, R_SIGN_MARKER, "m", &a, &b))
         mend = from + b;
+    while (mend < name && c->s[mend] == ' ') mend++;
+    size_t own = mend;
+    if (vbi_match(c->p, R_SIGN_TITLE, c->s + mend, name - mend, 0)) {
+        vbi_group0(c->p, &a, &b);
+        own = mend + b;
+    } else {
+        while (own < name && c->s[own] != ' ') own++; /* at least one word */
+    }
     bool deputy = c->s[from] == 'K';
-    size_t words = 0;
-    for (size_t k = mend; k < name; k++) {
-        if (c->s[k] == ' ' || (k > mend && c->s[k - 1] != ' ')) continue;
-        if (++words < 2) continue;
+    for (size_t k = own + 1; k < name; k++) {
+        if (c->s[k] == ' ' || c->s[k - 1] != ' ') continue;
         if (!vbi_match(c->p, R_SIGN_TITLE, c->s + k, name - k, 0)) continue;
         if (deputy && !starts(c->s + k, name - k, "PHÓ") && !starts(c->s + k, name - k, "THỨ"))
             continue;
         add_cut(c, k);
+        if (name == to) cut_post_name(c, k, to);
         break;
     }
-    (void)so;
-    (void)eo;
+}
+
+/* A post in capitals at the end of a list item, after its punctuation. */
+static void cut_trailing_post(cutter *c, size_t a, size_t b)
+{
+    for (size_t k = a + 2; k < b; k++) {
+        if (c->s[k - 1] != ' ' || c->s[k] == ' ') continue;
+        size_t q = k - 1;
+        while (q > a && c->s[q - 1] == ' ') q--;
+        if (q == a || !strchr(".;),:", c->s[q - 1])) continue;
+        size_t e = k;
+        while (e < b && (no_lower(c->s + e, 1) || c->s[e] == ' ')) e++;
+        while (e > k && e < b && c->s[e - 1] != ' ') e--; /* back to a word start */
+        if (e == b || vbi_match(c->p, R_PERSON_NAME, c->s + e, b - e, 0)) {
+            if (vbi_match(c->p, R_SIGN_TITLE, c->s + k, (e == b ? b : e) - k, 0)) {
+                add_cut(c, k);
+                if (e < b) add_cut(c, e);
+                return;
+            }
+        }
+    }
 }
 
 /* Where to cut line text s[0, n). */
-static void find_cuts(cutter *c, seg *S)
+static void find_cuts(cutter *c)
 {
     const char *s = c->s;
     size_t n = c->n, so, eo;
@@ -228,32 +284,34 @@ static void find_cuts(cutter *c, seg *S)
     }
     bool sign = vbi_match(c->p, R_SIGN_MARKER, s, n, 0);
     bool list = vbi_match(c->p, R_NOI_NHAN, s, n, 0) || vbi_match(c->p, R_LIST_ITEM, s, n, 0);
+    if (!sign && !list) {
+        /* "… thi hành Nghị định này./. Nơi nhận: …" flattened into the body */
+        const char *nn = seg_find(s, n, "Nơi nhận", strlen("Nơi nhận"));
+        if (nn && nn > s && (nn[-1] == ' ')) {
+            add_cut(c, (size_t)(nn - s));
+            list = true;
+        }
+    }
     if (list) {
         cut_items(c);
         cut_cues(c, 1, true);
     }
     if (sign) cut_cues(c, 3, true);
-    if (!sign && !list) {
-        /* "THỦ TƯỚNG Nguyễn Tấn Dũng": a post and a name */
-        if (vbi_match(c->p, R_SIGN_TITLE, s, n, 0)) {
-            size_t k = 0;
-            while (k < n && (no_lower(s + k, 1) || s[k] == ' ')) k++;
-            while (k > 0 && s[k - 1] != ' ') k--;
-            if (k > 0 && vbi_match(c->p, R_PERSON_NAME, s + k, n - k, 0)) add_cut(c, k);
-        }
-        return;
-    }
-    /* each piece that starts with a marker: its post and name */
+    if (!sign && !list && !vbi_match(c->p, R_SIGN_TITLE, s, n, 0)) return;
+    /* each piece: a marker line gets its post and name cut; a list item its
+       trailing post ("- Lưu: VT, CS (2b). PHÓ VỤ TRƯỞNG"); a post its name */
     size_t pts[MAX_CUTS + 2], np = 0;
     pts[np++] = 0;
     for (size_t i = 0; i < c->ncut; i++) pts[np++] = c->cut[i];
-    pts[np++] = n;
-    for (size_t i = 0; i + 1 < np; i++) {
+    for (size_t i = 0; i < np; i++) {
         size_t a = pts[i], b = n;
-        for (size_t j = 0; j + 1 < np; j++)
+        for (size_t j = 0; j < np; j++)
             if (pts[j] > a && pts[j] < b) b = pts[j];
         while (a < b && s[a] == ' ') a++;
-        if (a < b && vbi_match(c->p, R_SIGN_MARKER, s + a, b - a, 0)) cut_signature(c, S, a, b);
+        if (a >= b) continue;
+        if (vbi_match(c->p, R_SIGN_MARKER, s + a, b - a, 0)) cut_signature(c, a, b);
+        else if (vbi_match(c->p, R_SIGN_TITLE, s + a, b - a, 0)) cut_post_name(c, a, b);
+        else cut_trailing_post(c, a, b);
     }
 }
 
@@ -341,9 +399,6 @@ static void merge_cells(vanban_parser *p)
 int seg_split_lines(vanban_parser *p)
 {
     merge_cells(p);
-    seg S = {0};
-    S.p = p;
-    S.t = p->text.p;
     vbi_line *out = NULL;
     size_t nout = 0, cap = 0;
     bool any = false;
@@ -351,7 +406,7 @@ int seg_split_lines(vanban_parser *p)
     for (size_t i = 0; i < p->nlines; i++) {
         vbi_line l = p->lines[i];
         cutter c = {p, p->text.p + l.off, l.len, {0}, 0};
-        if (!(l.flags & VBI_L_BLANK)) find_cuts(&c, &S);
+        if (!(l.flags & VBI_L_BLANK)) find_cuts(&c);
         if (!c.ncut && !any) continue; /* nothing cut yet: lines stay in place */
         if (!any) {
             any = true;

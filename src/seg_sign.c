@@ -87,7 +87,19 @@ static int tail_line(seg *S, vbi_doc *D, tail_state *ts, size_t i)
         return item_add(S, &ts->it, off, len, true, &ts->rl);
     }
     if (is_name(S, i) && !D->sig_name.s) return take_name(S, D, off, len);
-    if (capsish && !D->sig_title.s && (ts->sig || !ts->it.open || ts->it.ended)) {
+    bool post = capsish && match_line(S, R_SIGN_TITLE, i);
+    if (D->sig_title.s && !D->sig_name.s && capsish && match_line(S, R_CAPS_NAME, i) &&
+        S->L[i].nchars <= 40)
+        return take_name(S, D, off, len); /* "NGUYỄN SINH HÙNG" under the post */
+    if (capsish && !D->sig_title.s && (post || ts->sig || !ts->it.open || ts->it.ended)) {
+        /* "KT. CHÁNH ÁN" / "TÒA ÁN NHÂN DÂN TỐI CAO" / "PHÓ CHÁNH ÁN": a body
+           under the marker, before the post, is part of the authority */
+        size_t nx = next_nb(S, i + 1, S->n);
+        if (ts->sig && !post && nx < S->n && (S->L[nx].flags & VBI_L_CAPS) &&
+            match_line(S, R_SIGN_TITLE, nx)) {
+            D->sig_span = span_join(D->sig_span, seg_span(S, off, len));
+            return acc_add(S, &ts->auth, off, len);
+        }
         int rc = str_of(S, off, len, &D->sig_title);
         D->sig_span = span_join(D->sig_span, D->sig_title.span);
         return rc;

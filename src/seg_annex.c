@@ -35,12 +35,18 @@ static bool header_furniture(const seg *S, size_t i)
            only_punct(TXT(S, i), LEN(S, i));
 }
 
-/* The label line of the annex in [first, end), and where its title starts. */
+/* The label line of the annex in [first, end), and where its title starts:
+   an annex label, a type line, a section label that opens the block ("Phần
+   I."), the first line in capitals; never the "kèm theo" line. */
 static size_t find_label(seg *S, size_t first, size_t end, bool *is_annex_label)
 {
     size_t seen = 0, type = SIZE_MAX, caps = SIZE_MAX;
     for (size_t i = first; i < end && seen < LOOK; i++) {
         if (blank(S, i)) continue;
+        if (!seen && is_label(S, i) && S->L[i].nchars <= 24 && !(S->ev[i] & EV_ANNEX)) {
+            *is_annex_label = false;
+            return i;
+        }
         seen++;
         if (S->ev[i] & EV_ANNEX) {
             *is_annex_label = true;
@@ -53,7 +59,11 @@ static size_t find_label(seg *S, size_t first, size_t end, bool *is_annex_label)
         if (S->ev[i] & (EV_KEMTHEO | EV_BODY)) break;
     }
     *is_annex_label = false;
-    return type != SIZE_MAX ? type : caps != SIZE_MAX ? caps : next_nb(S, first, end);
+    if (type != SIZE_MAX) return type;
+    if (caps != SIZE_MAX) return caps;
+    size_t f = next_nb(S, first, end);
+    while (f < end && (blank(S, f) || (S->ev[f] & EV_KEMTHEO))) f++;
+    return f;
 }
 
 /* Title: the label line's own title, else the lines in capitals (or a
@@ -65,7 +75,8 @@ static int annex_title(seg *S, vbi_annex *x, size_t lab, size_t end, bool annex_
     int rc = 0;
     size_t so, eo;
     if (annex_label && match_line(S, R_ANNEX_LABEL, lab) &&
-        group(S, R_ANNEX_LABEL, "title", S->L[lab].off, &so, &eo))
+        (group(S, R_ANNEX_LABEL, "title", S->L[lab].off, &so, &eo) ||
+         group(S, R_ANNEX_LABEL, "ctitle", S->L[lab].off, &so, &eo)))
         rc = acc_add(S, &a, so, eo - so);
     size_t i = lab + 1, lines = 0;
     for (; i < end && !rc && lines < 4; i++) {

@@ -287,23 +287,57 @@ typedef struct {
     unsigned kinds;   /* header evidence the current document has */
     bool signed_;     /* a tail line seen in the current document */
     bool in_annex;    /* an annex has begun */
+    size_t annex_at;  /* where the last annex began */
     size_t scanned;   /* lines up to here were checked for tail and annex labels */
 } state;
 
-/* Tail lines and annex labels between the last scan and line `to`. */
+/* The title lines above a "kèm theo" line ("KẾ HOẠCH" / "THỰC HIỆN …" /
+   "(Kèm theo Quyết định số …)"): where the attached text starts. */
+static size_t title_above(const seg *S, size_t k, size_t floor)
+{
+    size_t start = k, seen = 0;
+    for (size_t q = k; q > floor && seen < 3;) {
+        q--;
+        if (blank(S, q)) continue;
+        if (S->ev[q] & (EV_TAIL | EV_BODY)) break;
+        bool title = (S->L[q].flags & VBI_L_CAPS) || is_heading_line(S, q) || (S->ev[q] & EV_ANNEX) ||
+                     match_line((seg *)S, R_SECTION_LABEL, q);
+        if (!title) break;
+        start = q;
+        seen++;
+    }
+    return start;
+}
+
+static int open_annex(seg_range *d, state *st, size_t k)
+{
+    if (d->nblk && d->blk[d->nblk - 1].kind == BLK_ANNEX && d->blk[d->nblk - 1].first >= k)
+        return 0;
+    st->in_annex = true;
+    st->annex_at = k;
+    return push_block(d, k, k, BLK_ANNEX);
+}
+
+/* Tail lines and annex openings between the last scan and line `to`: after
+   the signature an annex label, a type line ("KẾ HOẠCH") or a "kèm theo"
+   line under its title opens an annex. */
 static int scan_to(seg *S, state *st, size_t to)
 {
     seg_range *d = &st->R.v[st->R.n - 1];
-    for (size_t k = st->scanned; k < to; k++) {
+    int rc = 0;
+    for (size_t k = st->scanned; k < to && !rc; k++) {
         if (blank(S, k)) continue;
-        if (S->ev[k] & EV_TAIL) st->signed_ = true;
-        if ((S->ev[k] & EV_ANNEX) && (st->signed_ || st->in_annex || (S->L[k].flags & VBI_L_CAPS))) {
-            if (push_block(d, k, k, BLK_ANNEX)) return VANBAN_ENOMEM;
-            st->in_annex = true;
-        }
+        uint16_t ev = S->ev[k];
+        if (ev & EV_TAIL) st->signed_ = true;
+        if ((ev & EV_ANNEX) && (st->signed_ || st->in_annex || (S->L[k].flags & VBI_L_CAPS)))
+            rc = open_annex(d, st, k);
+        else if ((ev & EV_TYPE) && st->signed_ && !st->in_annex)
+            rc = open_annex(d, st, k);
+        else if ((ev & EV_KEMTHEO) && st->signed_ && (!st->in_annex || k > st->annex_at + 8))
+            rc = open_annex(d, st, title_above(S, k, st->in_annex ? st->annex_at + 1 : d->start));
     }
     if (to > st->scanned) st->scanned = to;
-    return 0;
+    return rc;
 }
 
 static int new_doc(state *st, size_t start)
@@ -328,12 +362,7 @@ static int place_candidate(seg *S, state *st, const cand *c)
     }
     size_t lab = label_before(S, c->first, floor);
     if (attached(S, c) || lab != SIZE_MAX) {
-        if (lab == SIZE_MAX || (d->nblk && d->blk[d->nblk - 1].first == lab)) {
-            if (lab == SIZE_MAX) rc = push_block(d, start, c->last, BLK_ANNEX);
-        } else {
-            rc = push_block(d, lab, c->last, BLK_ANNEX);
-        }
-        st->in_annex = true;
+        rc = open_annex(d, st, lab == SIZE_MAX ? start : lab);
         st->scanned = c->last + 1;
         return rc;
     }
@@ -352,11 +381,11 @@ static int place_candidate(seg *S, state *st, const cand *c)
         }
         return 0; /* a header quoted inside an unsigned body */
     }
-    if (st->signed_ || st->in_annex) {
+    if (st->in_annex) return 0; /* a form's own header inside its annex */
+    if (st->signed_) {
         if (!(c->kinds & (EV_NAT | EV_PARTY | EV_MOTTO | EV_NUMX | EV_DATEX))) return 0;
-        st->in_annex = true;
         st->scanned = c->last + 1;
-        return push_block(d, start, c->last, BLK_ANNEX);
+        return open_annex(d, st, start);
     }
     if (c->kinds & lacks & (EV_NUM | EV_DATE)) {
         st->kinds |= c->kinds;
@@ -367,7 +396,7 @@ static int place_candidate(seg *S, state *st, const cand *c)
 
 int seg_bounds(seg *S, seg_range **out, size_t *nout)
 {
-    state st = {{NULL, 0, 0}, 0, false, false, 0};
+    state st = {{NULL, 0, 0}, 0, false, false, 0, 0};
     int rc = 0;
     size_t first_nb = next_nb(S, 0, S->n);
     for (size_t i = first_nb; i < S->n && !rc; i++) {

@@ -282,6 +282,26 @@ static void take_date(rstate *R, mention *m, vbi_rule_id r, const char *name, si
     }
 }
 
+/* The type a number's symbol names ("87/TB-VPCP": Thông báo, "12-CT/TW":
+   Chỉ thị); a symbol that names none is a công văn's ("5865/BQP-TC"). */
+static const vbi_doctype *type_of_number(const vanban_model *m, const char *num)
+{
+    const char *p = num + strspn(num, "0123456789");
+    const char *code = NULL;
+    size_t n = 0;
+    if (*p == '-') { /* Party: 12-CT/TW */
+        code = p + 1;
+        n = strcspn(code, "/");
+    } else if (*p == '/') { /* state: 87/TB-VPCP, 15/2020/NĐ-CP */
+        code = p + 1;
+        if (strspn(code, "0123456789") == 4 && code[4] == '/') code += 5;
+        n = strcspn(code, "-/");
+        if (!code[n]) n = 0; /* "967/LĐLĐ": the issuer only */
+    }
+    const vbi_doctype *t = n ? vbi_doctype_by_code(m, code, n, 0) : NULL;
+    return t ? t : vbi_doctype_by_name(m, "Công văn", strlen("Công văn"));
+}
+
 static int read_citation(rstate *R, size_t so, size_t eo)
 {
     const vbi_docview *v = R->v;
@@ -302,6 +322,15 @@ static int read_citation(rstate *R, size_t so, size_t eo)
         if (grp(R, R_REF_CITE, "lnum", 0, &na, &nb) &&
             !(m.number = norm_number(R, t + na, nb - na)))
             return VANBAN_ENOMEM;
+    } else if (grp(R, R_REF_CITE, "ntype", 0, &a, &b)) { /* a law by its name alone */
+        dt = vbi_doctype_by_name(v->p->model, t + a, b - a);
+        if (!dt && b - a > 4) dt = vbi_doctype_by_name(v->p->model, "Bộ luật", strlen("Bộ luật"));
+        size_t na, nb;
+        if (grp(R, R_REF_CITE, "nname", 0, &na, &nb) && !(m.name = adup(R, t + a, nb - a)))
+            return VANBAN_ENOMEM;
+    } else if (grp(R, R_REF_CITE, "vnum", 0, &a, &b)) { /* "văn bản số 87/TB-VPCP" */
+        if (!(m.number = norm_number(R, t + a, b - a))) return VANBAN_ENOMEM;
+        dt = type_of_number(v->p->model, m.number);
     } else if (grp(R, R_REF_CITE, "type", 0, &a, &b)) {
         /* OCR drops or swaps marks in type names ("Chi thị", "Huớng dẫn"):
            the number that follows is the evidence, the name is matched loosely */
@@ -421,6 +450,40 @@ static uint64_t key_hash(const mention *m)
     return h;
 }
 
+/* Renumber keys so that key order is the order of first mention (pos[k]:
+   a law named alone may be mentioned before its numbered citation). */
+static int sort_keys(rstate *R, size_t *first, size_t *pos, size_t nk)
+{
+    size_t *order = malloc(nk * sizeof *order), *rank = malloc(nk * sizeof *rank);
+    size_t *f2 = malloc(nk * sizeof *f2);
+    if (!order || !rank || !f2) {
+        free(order);
+        free(rank);
+        free(f2);
+        return VANBAN_ENOMEM;
+    }
+    /* keys are nearly sorted already: insertion sort by first mention */
+    for (size_t k = 0; k < nk; k++) {
+        size_t q = k;
+        while (q > 0 && pos[order[q - 1]] > pos[k]) {
+            order[q] = order[q - 1];
+            q--;
+        }
+        order[q] = k;
+    }
+    for (size_t q = 0; q < nk; q++) {
+        rank[order[q]] = q;
+        f2[q] = first[order[q]];
+    }
+    memcpy(first, f2, nk * sizeof *first);
+    for (size_t i = 0; i < R->n; i++)
+        if (R->mv[i].key != SIZE_MAX) R->mv[i].key = rank[R->mv[i].key];
+    free(order);
+    free(rank);
+    free(f2);
+    return 0;
+}
+
 static int aggregate(rstate *R)
 {
     vbi_doc *D = R->D;
@@ -432,18 +495,38 @@ static int aggregate(rstate *R)
     size_t *next = malloc((R->n ? R->n : 1) * sizeof *next);   /* keys with the same lead */
     const char **subj = calloc(R->n ? R->n : 1, sizeof *subj);  /* key -> first subject */
     size_t *tab = malloc(hcap * sizeof *tab), *lt = malloc(hcap * sizeof *lt);
-    if (!first || !count || !next || !subj || !tab || !lt) goto nomem;
+    size_t *pos = malloc((R->n ? R->n : 1) * sizeof *pos); /* key -> its first mention */
+    if (!first || !count || !next || !subj || !tab || !lt || !pos) goto nomem;
     for (size_t i = 0; i < hcap; i++) tab[i] = lt[i] = SIZE_MAX;
-    /* full citations first: each new type+number or law name is a key */
+    /* full citations first: each new type+number or law name is a key; a law
+       named alone joins the numbered citation of the same name, wherever
+       that stands (so those wait for a second round) */
+    for (size_t i = 0; i < R->n; i++) R->mv[i].key = SIZE_MAX;
+    for (int round = 0; round < 2; round++)
     for (size_t i = 0; i < R->n; i++) {
         mention *m = &R->mv[i];
-        m->key = SIZE_MAX;
         if (m->bare || own_number(D, m)) continue;
         if (!m->number && !m->name) continue;
+        bool named_only = !m->number;
+        if (named_only != (round == 1)) continue;
+        if (named_only) {
+            size_t same = SIZE_MAX;
+            for (size_t k = 0; k < nk && same == SIZE_MAX; k++) {
+                const mention *f = &R->mv[first[k]];
+                if (f->type == m->type && f->number && f->name && !strcmp(f->name, m->name))
+                    same = k;
+            }
+            if (same != SIZE_MAX) {
+                m->key = same;
+                if (i < pos[same]) pos[same] = i;
+                continue;
+            }
+        }
         size_t h = (size_t)key_hash(m) & (hcap - 1);
         while (tab[h] != SIZE_MAX && !same_key(&R->mv[first[tab[h]]], m)) h = (h + 1) & (hcap - 1);
         if (tab[h] == SIZE_MAX) {
             first[nk] = i;
+            pos[nk] = i;
             tab[h] = nk;
             /* chain by leading number */
             size_t g = (size_t)(m->lead * 11400714819323198485ULL) & (hcap - 1);
@@ -469,6 +552,8 @@ static int aggregate(rstate *R)
                 if (pass == 0 ? f->type == m->type : contains(subj[k], m->type)) m->key = k;
             }
     }
+    /* references in order of first mention: renumber the keys */
+    if (nk > 1 && sort_keys(R, first, pos, nk)) goto nomem;
     for (size_t i = 0; i < R->n; i++)
         if (R->mv[i].key != SIZE_MAX) count[R->mv[i].key]++;
     vbi_ref *refs = nk ? vbi_arena_alloc(R->v->arena, nk * sizeof *refs) : NULL;
@@ -512,6 +597,7 @@ nomem:
     free(subj);
     free(tab);
     free(lt);
+    free(pos);
     return rc;
 }
 

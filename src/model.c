@@ -68,8 +68,8 @@ static const char *const rule_names[R__COUNT] = {
 };
 
 /* Files that make up a model, in load order. */
-static const char *const model_files[] = {"doctypes.tsv", "header.pcre", "body.pcre",
-                                          "refs.pcre"};
+static const char *const model_files[] = {"doctypes.tsv", "laws.txt", "header.pcre",
+                                          "body.pcre", "refs.pcre"};
 
 static void set_err(vanban_error *err, int code, const char *file, int line, size_t off,
                     const char *fmt, ...)
@@ -188,6 +188,70 @@ static int load_doctypes(vanban_model *m, const char *data, size_t len, vanban_e
 nomem:
     set_err(err, VANBAN_ENOMEM, "doctypes.tsv", 0, 0, "out of memory");
     return VANBAN_ENOMEM;
+}
+
+/* laws.txt: "L name", "B name", "P name" lines; '#' comments. */
+static int load_laws(vanban_model *m, const char *data, size_t len, vanban_error *err)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < len; i++) cap += data[i] == '\n';
+    m->laws = vbi_arena_alloc(&m->arena, (cap + 1) * sizeof *m->laws);
+    if (!m->laws) goto nomem;
+    const char *p = data, *end = data + len;
+    int lineno = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        lineno++;
+        while (le > p && (le[-1] == '\r' || le[-1] == ' ')) le--;
+        if (le > p && *p != '#') {
+            if (le - p < 3 || !strchr("LBP", *p) || p[1] != ' ') {
+                set_err(err, VANBAN_EGRAMMAR, "laws.txt", lineno, 0,
+                        "laws.txt:%d: expected 'L name', 'B name' or 'P name'", lineno);
+                return VANBAN_EGRAMMAR;
+            }
+            for (const char *c = p + 2; c < le; c++)
+                if (strchr("\\()[]{}|.*+?^$", *c)) {
+                    set_err(err, VANBAN_EGRAMMAR, "laws.txt", lineno, 0,
+                            "laws.txt:%d: a name may not hold regex characters", lineno);
+                    return VANBAN_EGRAMMAR;
+                }
+            if (m->nlaws < cap && !(m->laws[m->nlaws++] = vbi_arena_strndup(&m->arena, p + 2, (size_t)(le - p - 2))))
+                goto nomem;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+nomem:
+    set_err(err, VANBAN_ENOMEM, "laws.txt", 0, 0, "out of memory");
+    return VANBAN_ENOMEM;
+}
+
+/* Alternation of the law names, longest first, spaces as \h+. */
+static int append_laws(const vanban_model *m, vbi_buf *b)
+{
+    size_t n = m->nlaws;
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order) return VANBAN_ENOMEM;
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    for (size_t i = 1; i < n; i++) { /* insertion sort by length, n is small */
+        size_t x = order[i], lx = strlen(m->laws[x]), j = i;
+        while (j > 0 && strlen(m->laws[order[j - 1]]) < lx) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = x;
+    }
+    int rc = vbi_buf_put(b, "(?:", 3);
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (i) rc = vbi_buf_put(b, "|", 1);
+        for (const char *c = m->laws[order[i]]; *c && !rc; c++)
+            rc = *c == ' ' ? vbi_buf_put(b, "\\h+", 3) : vbi_buf_put(b, c, 1);
+    }
+    if (!rc && !n) rc = vbi_buf_put(b, "(?!)", 4);
+    if (!rc) rc = vbi_buf_put(b, ")", 1);
+    free(order);
+    return rc;
 }
 
 /* Alternation of the caps or canonical names, longest first so that
@@ -312,7 +376,7 @@ const vbi_doctype *vbi_doctype_by_name_loose(const vanban_model *m, const char *
 static int expand(const vanban_model *m, const char *pat, size_t n, vbi_buf *out)
 {
     static const char K1[] = "{DOCTYPE_CAPS}", K2[] = "{DOCTYPE_NAMES}",
-                      K3[] = "{DOCTYPE_NAMES_LOOSE}";
+                      K3[] = "{DOCTYPE_NAMES_LOOSE}", K4[] = "{LAW_NAMES}";
     size_t i = 0;
     while (i < n) {
         if (n - i >= sizeof K1 - 1 && !memcmp(pat + i, K1, sizeof K1 - 1)) {
@@ -324,6 +388,9 @@ static int expand(const vanban_model *m, const char *pat, size_t n, vbi_buf *out
         } else if (n - i >= sizeof K2 - 1 && !memcmp(pat + i, K2, sizeof K2 - 1)) {
             if (append_alternation(m, false, out)) return VANBAN_ENOMEM;
             i += sizeof K2 - 1;
+        } else if (n - i >= sizeof K4 - 1 && !memcmp(pat + i, K4, sizeof K4 - 1)) {
+            if (append_laws(m, out)) return VANBAN_ENOMEM;
+            i += sizeof K4 - 1;
         } else {
             if (vbi_buf_put(out, pat + i, 1)) return VANBAN_ENOMEM;
             i++;
@@ -481,6 +548,7 @@ int vanban_model_load(const char *dir, vanban_model **out, vanban_error *err)
         if (!rc) {
             size_t nl = strlen(name);
             if (nl > 4 && !strcmp(name + nl - 4, ".tsv")) rc = load_doctypes(m, data, len, err);
+            else if (nl > 4 && !strcmp(name + nl - 4, ".txt")) rc = load_laws(m, data, len, err);
             else rc = load_rules(m, name, data, len, err);
         }
         vbi_buf_free(&b);

@@ -119,6 +119,8 @@ struct vanban_model {
     uint32_t group_count[R__COUNT];
     vbi_doctype *types;
     size_t ntypes;
+    char **laws; /* names of laws, codes and ordinances (laws.txt) */
+    size_t nlaws;
     vbi_arena arena;
     /* repair stage (src/repair.h) */
     struct vbi_sylgram *sylgram;

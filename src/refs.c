@@ -322,11 +322,14 @@ static int read_citation(rstate *R, size_t so, size_t eo)
         if (grp(R, R_REF_CITE, "lnum", 0, &na, &nb) &&
             !(m.number = norm_number(R, t + na, nb - na)))
             return VANBAN_ENOMEM;
-    } else if (grp(R, R_REF_CITE, "ntype", 0, &a, &b)) { /* a law by its name alone */
+    } else if (grp(R, R_REF_CITE, "ntype", 0, &a, &b) || grp(R, R_REF_CITE, "gtype", 0, &a, &b)) {
+        /* a law by its name alone: a known name (laws.txt), or one that ends
+           where its clause does */
         dt = vbi_doctype_by_name(v->p->model, t + a, b - a);
         if (!dt && b - a > 4) dt = vbi_doctype_by_name(v->p->model, "Bộ luật", strlen("Bộ luật"));
         size_t na, nb;
-        if (grp(R, R_REF_CITE, "nname", 0, &na, &nb) && !(m.name = adup(R, t + a, nb - a)))
+        if ((grp(R, R_REF_CITE, "nname", 0, &na, &nb) || grp(R, R_REF_CITE, "gname", 0, &na, &nb)) &&
+            !(m.name = adup(R, t + a, nb - a)))
             return VANBAN_ENOMEM;
     } else if (grp(R, R_REF_CITE, "vnum", 0, &a, &b)) { /* "văn bản số 87/TB-VPCP" */
         if (!(m.number = norm_number(R, t + a, b - a))) return VANBAN_ENOMEM;

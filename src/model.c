@@ -332,6 +332,9 @@ static int append_loose(const vanban_model *m, vbi_buf *b)
                 rc = vbi_buf_put(b, "[", 1);
                 if (!rc) rc = vbi_buf_put(b, cls, strlen(cls));
                 if (!rc) rc = vbi_buf_put(b, "]", 1);
+            } else if (adv == 1 && ((s[k] | 0x20) >= 'a' && (s[k] | 0x20) <= 'z') && k > 0) {
+                char cls2[5] = {'[', (char)(s[k] | 0x20), (char)(s[k] & ~0x20), ']', 0};
+                rc = vbi_buf_put(b, cls2, 4); /* "Thông tư Liên tịch" */
             } else {
                 rc = vbi_buf_put(b, s + k, adv);
             }

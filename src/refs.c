@@ -404,12 +404,31 @@ static int read_citation(rstate *R, size_t so, size_t eo)
 
 /* ---- aggregation ------------------------------------------------------- */
 
+/* Law names compare by their letters without marks or case ("Luật ngân sách
+   nhà nước", "Luật Phòng cháy, chữa cháy"): the way each is written varies. */
+static bool same_name(const char *a, const char *b)
+{
+    char fa[256], fb[256];
+    if (strlen(a) >= sizeof fa || strlen(b) >= sizeof fb) return !strcmp(a, b);
+    vbi_fold_base(a, strlen(a), fa, sizeof fa);
+    vbi_fold_base(b, strlen(b), fb, sizeof fb);
+    return !strcmp(fa, fb);
+}
+
 static bool same_key(const mention *a, const mention *b)
 {
     if (a->type != b->type) return false;
     if (a->number && b->number) return !strcmp(a->number, b->number);
-    if (!a->number && !b->number && a->name && b->name) return !strcmp(a->name, b->name);
+    if (!a->number && !b->number && a->name && b->name) return same_name(a->name, b->name);
     return false;
+}
+
+/* "289/2025/NĐ" of a citation cut at a line's end is "289/2025/NĐ-CP". */
+static bool number_prefix(const char *shortn, const char *longn)
+{
+    size_t n = strlen(shortn);
+    return strlen(longn) > n + 1 && !strncmp(shortn, longn, n) && longn[n] == '-' &&
+           strchr(shortn, '/');
 }
 
 /* Does the document's own number equal this one? */
@@ -449,8 +468,11 @@ static uint64_t hstr(uint64_t h, const char *s)
 static uint64_t key_hash(const mention *m)
 {
     uint64_t h = hstr(14695981039346656037ULL, m->type);
-    h = hstr(h ^ 0x1f, m->number ? m->number : m->name);
-    return h;
+    if (m->number) return hstr(h ^ 0x1f, m->number);
+    char f[256];
+    if (strlen(m->name) >= sizeof f) return hstr(h ^ 0x1f, m->name);
+    vbi_fold_base(m->name, strlen(m->name), f, sizeof f);
+    return hstr(h ^ 0x1f, f);
 }
 
 /* Renumber keys so that key order is the order of first mention (pos[k]:
@@ -479,6 +501,8 @@ static int sort_keys(rstate *R, size_t *first, size_t *pos, size_t nk)
         f2[q] = first[order[q]];
     }
     memcpy(first, f2, nk * sizeof *first);
+    for (size_t q = 0; q < nk; q++) f2[q] = pos[order[q]];
+    memcpy(pos, f2, nk * sizeof *pos);
     for (size_t i = 0; i < R->n; i++)
         if (R->mv[i].key != SIZE_MAX) R->mv[i].key = rank[R->mv[i].key];
     free(order);
@@ -516,7 +540,7 @@ static int aggregate(rstate *R)
             size_t same = SIZE_MAX;
             for (size_t k = 0; k < nk && same == SIZE_MAX; k++) {
                 const mention *f = &R->mv[first[k]];
-                if (f->type == m->type && f->number && f->name && !strcmp(f->name, m->name))
+                if (f->type == m->type && f->number && f->name && same_name(f->name, m->name))
                     same = k;
             }
             if (same != SIZE_MAX) {
@@ -541,6 +565,22 @@ static int aggregate(rstate *R)
         m->key = tab[h];
         if (!subj[m->key]) subj[m->key] = m->subject;
     }
+    /* a number cut short at a line's end joins the full one ("289/2025/NĐ") */
+    for (size_t i = 0; i < R->n; i++) {
+        mention *m = &R->mv[i];
+        if (m->key == SIZE_MAX || !m->number || first[m->key] != i) continue;
+        for (size_t k = 0; k < nk; k++) {
+            const mention *f = &R->mv[first[k]];
+            if (k != m->key && f->type == m->type && f->number && number_prefix(m->number, f->number)) {
+                size_t old = m->key;
+                for (size_t q = 0; q < R->n; q++)
+                    if (R->mv[q].key == old) R->mv[q].key = k;
+                if (pos[old] < pos[k]) pos[k] = pos[old];
+                pos[old] = SIZE_MAX; /* an empty key: dropped below */
+                break;
+            }
+        }
+    }
     /* short forms: same type and leading number; else a citation whose subject
        names the type ("Quy chế 272" -> "Quyết định 272-QĐ/TW … ban hành Quy chế …") */
     for (size_t i = 0; i < R->n; i++) {
@@ -557,6 +597,7 @@ static int aggregate(rstate *R)
     }
     /* references in order of first mention: renumber the keys */
     if (nk > 1 && sort_keys(R, first, pos, nk)) goto nomem;
+    while (nk > 0 && pos[nk - 1] == SIZE_MAX) nk--; /* keys emptied by a merge, sorted last */
     for (size_t i = 0; i < R->n; i++)
         if (R->mv[i].key != SIZE_MAX) count[R->mv[i].key]++;
     vbi_ref *refs = nk ? vbi_arena_alloc(R->v->arena, nk * sizeof *refs) : NULL;

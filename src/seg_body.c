@@ -59,6 +59,14 @@ static bool breaks_before(seg *S, size_t b)
 
 static bool joins(seg *S, size_t a, size_t b)
 {
+    /* "… Nghị định số 289/2025/NĐ-" / "CP ngày …": a symbol cut at the line's end */
+    const char *ta = TXT(S, a);
+    size_t la = LEN(S, a);
+    unsigned char pre = la >= 2 ? (unsigned char)ta[la - 2] : ' ';
+    bool alnum = (pre >= '0' && pre <= '9') || ((pre | 0x20) >= 'a' && (pre | 0x20) <= 'z') || pre >= 0x80;
+    if (la >= 3 && ta[la - 1] == '-' && alnum && gap(S, a, b) == 0 &&
+        (unsigned char)TXT(S, b)[0] != '-')
+        return true;
     if (breaks_before(S, b)) return false;
     if (is_heading_line(S, a)) return false;
     size_t g = gap(S, a, b);

@@ -373,16 +373,37 @@ static bool goes_on(const char *s, size_t n)
                  (n >= 6 && !memcmp(s, "tháng", 6)));
 }
 
+/* "Số: 01/2022/TTLT-VKSNDTC-" / "TANDTC-BCA-BQP-BLĐTBXH": a number line
+   whose symbol runs on to the next line. */
+static bool number_runs_on(const char *s, size_t n, const char *t, size_t m)
+{
+    if (n < 6 || s[n - 1] != '-' || !(s[n - 2] >= 'A' && s[n - 2] <= 'Z') ||
+        !(!memcmp(s, "Số", 3) || !memcmp(s, "SỐ", 3)))
+        return false;
+    if (!m || m > 40 || !no_lower(t, m)) return false;
+    for (size_t k = 0; k < m; k++)
+        if (t[k] == ' ') return false;
+    return true;
+}
+
 /* Join such cells back into one line (their texts are adjacent). */
 static void merge_cells(vanban_parser *p)
 {
     vbi_line *L = p->lines;
     size_t w = 0;
     for (size_t i = 0; i < p->nlines; i++) {
+        bool merge = false;
         if (w > 0 && (L[i].flags & VBI_L_CELL) && !(L[i].flags & VBI_L_BLANK) &&
             !(L[w - 1].flags & VBI_L_BLANK) && L[w - 1].off + L[w - 1].len == L[i].off &&
             L[w - 1].len < 200 && open_end(p->text.p + L[w - 1].off, L[w - 1].len) &&
             goes_on(p->text.p + L[i].off, L[i].len)) {
+            merge = true;
+        } else if (w > 0 && !(L[i].flags & VBI_L_BLANK) && L[w - 1].off + L[w - 1].len == L[i].off &&
+                   number_runs_on(p->text.p + L[w - 1].off, L[w - 1].len, p->text.p + L[i].off,
+                                  L[i].len)) {
+            merge = true;
+        }
+        if (merge) {
             vbi_line *m = &L[w - 1];
             m->len += L[i].len;
             m->nchars += L[i].nchars;

@@ -302,75 +302,83 @@ static const vbi_doctype *type_of_number(const vanban_model *m, const char *num)
     return t ? t : vbi_doctype_by_name(m, "Công văn", strlen("Công văn"));
 }
 
-static int read_citation(rstate *R, size_t so, size_t eo)
+static int set_number(rstate *R, mention *m, size_t a, size_t b)
+{
+    if (!(m->number = norm_number(R, R->j.b.p + a, b - a))) return VANBAN_ENOMEM;
+    for (const char *q = m->number; *q >= '0' && *q <= '9' && m->lead < 100000000UL; q++)
+        m->lead = m->lead * 10 + (unsigned long)(*q - '0');
+    m->bare = strspn(m->number, "0123456789") == strlen(m->number);
+    return 0;
+}
+
+/* Type, number and name of the citation ref_cite matched. */
+static int identify(rstate *R, mention *m, const vbi_doctype **dt)
 {
     const vbi_docview *v = R->v;
+    const vanban_model *md = v->p->model;
     const char *t = R->j.b.p;
-    mention m;
-    memset(&m, 0, sizeof m);
-    m.s = so;
-    m.e = eo;
-    m.sub_s = m.sub_e = 0;
-    size_t a, b;
-    const vbi_doctype *dt = NULL;
+    size_t a, b, na, nb;
+    *dt = NULL;
     if (grp(R, R_REF_CITE, "ltype", 0, &a, &b)) {
-        dt = vbi_doctype_by_name(v->p->model, t + a, b - a);
-        size_t na, nb;
-        if (grp(R, R_REF_CITE, "lname", 0, &na, &nb)) {
-            if (!(m.name = adup(R, t + a, nb - a))) return VANBAN_ENOMEM;
-        }
-        if (grp(R, R_REF_CITE, "lnum", 0, &na, &nb) &&
-            !(m.number = norm_number(R, t + na, nb - na)))
+        *dt = vbi_doctype_by_name(md, t + a, b - a);
+        if (grp(R, R_REF_CITE, "lname", 0, &na, &nb) && !(m->name = adup(R, t + a, nb - a)))
+            return VANBAN_ENOMEM;
+        if (grp(R, R_REF_CITE, "lnum", 0, &na, &nb) && !(m->number = norm_number(R, t + na, nb - na)))
             return VANBAN_ENOMEM;
     } else if (grp(R, R_REF_CITE, "ntype", 0, &a, &b) || grp(R, R_REF_CITE, "gtype", 0, &a, &b)) {
         /* a law by its name alone: a known name (laws.txt), or one that ends
            where its clause does */
-        dt = vbi_doctype_by_name(v->p->model, t + a, b - a);
-        if (!dt && b - a > 4) dt = vbi_doctype_by_name(v->p->model, "Bộ luật", strlen("Bộ luật"));
-        size_t na, nb;
+        *dt = vbi_doctype_by_name(md, t + a, b - a);
+        if (!*dt && b - a > 4) *dt = vbi_doctype_by_name(md, "Bộ luật", strlen("Bộ luật"));
         if ((grp(R, R_REF_CITE, "nname", 0, &na, &nb) || grp(R, R_REF_CITE, "gname", 0, &na, &nb)) &&
-            !(m.name = adup(R, t + a, nb - a)))
+            !(m->name = adup(R, t + a, nb - a)))
             return VANBAN_ENOMEM;
     } else if (grp(R, R_REF_CITE, "vnum", 0, &a, &b)) { /* "văn bản số 87/TB-VPCP" */
-        if (!(m.number = norm_number(R, t + a, b - a))) return VANBAN_ENOMEM;
-        dt = type_of_number(v->p->model, m.number);
+        if (set_number(R, m, a, b)) return VANBAN_ENOMEM;
+        *dt = type_of_number(md, m->number);
+    } else if (grp(R, R_REF_CITE, "xtype", 0, &a, &b)) {
+        /* "công văn số …", "Chương trình hành động số …", "Quyết định của Thủ
+           tướng Chính phủ số …", a type and its number in two table cells */
+        *dt = vbi_doctype_by_name_loose(md, t + a, b - a);
+        if (grp(R, R_REF_CITE, "xnum", 0, &na, &nb) && set_number(R, m, na, nb)) return VANBAN_ENOMEM;
     } else if (grp(R, R_REF_CITE, "type", 0, &a, &b)) {
         /* OCR drops or swaps marks in type names ("Chi thị", "Huớng dẫn"):
            the number that follows is the evidence, the name is matched loosely */
-        dt = vbi_doctype_by_name_loose(v->p->model, t + a, b - a);
-        size_t na, nb;
-        if (grp(R, R_REF_CITE, "num", 0, &na, &nb)) {
-            if (!(m.number = norm_number(R, t + na, nb - na))) return VANBAN_ENOMEM;
-            for (const char *q = m.number; *q >= '0' && *q <= '9' && m.lead < 100000000UL; q++)
-                m.lead = m.lead * 10 + (unsigned long)(*q - '0');
-            m.bare = strspn(m.number, "0123456789") == strlen(m.number);
-        }
+        *dt = vbi_doctype_by_name_loose(md, t + a, b - a);
+        if (grp(R, R_REF_CITE, "num", 0, &na, &nb) && set_number(R, m, na, nb)) return VANBAN_ENOMEM;
     }
-    if (!dt) return 0;
-    m.type = dt->name;
-    /* what follows */
+    return 0;
+}
+
+/* What follows the citation [so, eo) and what comes before it; *tail_end:
+   where what follows ends. */
+static int finish(rstate *R, mention *m, size_t so, size_t eo, size_t *tail_end)
+{
+    const vbi_docview *v = R->v;
+    const char *t = R->j.b.p;
+    size_t a, b;
+    *tail_end = eo;
     if (vbi_match(v->p, R_REF_TAIL, t, R->j.b.len, eo)) {
-        take_date(R, &m, R_REF_TAIL, "date", 0);
-        if (grp(R, R_REF_TAIL, "issuer", 0, &a, &b) && !(m.issuer = adup(R, t + a, b - a)))
+        vbi_group0(v->p, &a, tail_end);
+        take_date(R, m, R_REF_TAIL, "date", 0);
+        if (grp(R, R_REF_TAIL, "issuer", 0, &a, &b) && !(m->issuer = adup(R, t + a, b - a)))
             return VANBAN_ENOMEM;
-        if (grp(R, R_REF_TAIL, "term", 0, &a, &b) && !(m.term = adup(R, t + a, b - a)))
+        if (grp(R, R_REF_TAIL, "term", 0, &a, &b) && !(m->term = adup(R, t + a, b - a)))
             return VANBAN_ENOMEM;
-        take_date(R, &m, R_REF_TAIL, "date2", 0);
+        take_date(R, m, R_REF_TAIL, "date2", 0);
         if (grp(R, R_REF_TAIL, "subject", 0, &a, &b)) {
-            if (!(m.subject = adup(R, t + a, b - a))) return VANBAN_ENOMEM;
-            m.sub_s = a;
-            m.sub_e = b;
+            if (!(m->subject = adup(R, t + a, b - a))) return VANBAN_ENOMEM;
+            m->sub_s = a;
+            m->sub_e = b;
         }
     }
     /* what comes before: date and issuer, how the document uses it */
     size_t ws = char_start(t, so > BEFORE_WINDOW ? so - BEFORE_WINDOW : 0);
     if (vbi_match(v->p, R_REF_BEFORE, t, so, ws)) {
-        take_date(R, &m, R_REF_BEFORE, "date", 0);
-        if (!m.issuer && grp(R, R_REF_BEFORE, "issuer", 0, &a, &b) &&
-            !(m.issuer = adup(R, t + a, b - a)))
+        take_date(R, m, R_REF_BEFORE, "date", 0);
+        if (!m->issuer && grp(R, R_REF_BEFORE, "issuer", 0, &a, &b) && !(m->issuer = adup(R, t + a, b - a)))
             return VANBAN_ENOMEM;
-        if (!m.term && grp(R, R_REF_BEFORE, "term", 0, &a, &b) &&
-            !(m.term = adup(R, t + a, b - a)))
+        if (!m->term && grp(R, R_REF_BEFORE, "term", 0, &a, &b) && !(m->term = adup(R, t + a, b - a)))
             return VANBAN_ENOMEM;
     }
     /* nested in the subject of the previous citation: no relation of its own */
@@ -381,25 +389,57 @@ static int read_citation(rstate *R, size_t so, size_t eo)
     }
     if (!nested) {
         if (vbi_match(v->p, R_REF_NEAR, t, so, ws) && grp(R, R_REF_NEAR, "rel", 0, &a, &b))
-            m.rel = rel_of(t + a, b - a);
+            m->rel = rel_of(t + a, b - a);
         size_t ss = sentence_start(t, so);
-        if (!m.rel && vbi_match(v->p, R_REF_CLAUSE, t + ss, so - ss, 0) &&
+        if (!m->rel && vbi_match(v->p, R_REF_CLAUSE, t + ss, so - ss, 0) &&
             grp(R, R_REF_CLAUSE, "rel", ss, &a, &b))
-            m.rel = rel_of(t + a, b - a);
+            m->rel = rel_of(t + a, b - a);
     }
     /* the year of "ngày 12 tháng 5": the number's year, else the document's */
-    if (m.has_date && !m.year_written) {
+    if (m->has_date && !m->year_written) {
         int y = 0;
-        if (m.number) {
-            const char *q = strchr(m.number, '/');
+        if (m->number) {
+            const char *q = strchr(m->number, '/');
             if (q && strlen(q) > 5 && q[5] == '/' && (q[1] == '1' || q[1] == '2'))
                 y = (q[1] - '0') * 1000 + (q[2] - '0') * 100 + (q[3] - '0') * 10 + (q[4] - '0');
         }
         if (!y) y = R->doc_year;
-        if (y && vbi_valid_date(y, m.m, m.d)) m.y = y;
-        else m.has_date = false;
+        if (y && vbi_valid_date(y, m->m, m->d)) m->y = y;
+        else m->has_date = false;
     }
-    return push(R, &m);
+    return push(R, m);
+}
+
+/* The citation ref_cite matched at [so, eo), and the numbers of the same type
+   listed after it.  *next: where the scan goes on. */
+static int read_citation(rstate *R, size_t so, size_t eo, size_t *next)
+{
+    mention m;
+    memset(&m, 0, sizeof m);
+    m.s = so;
+    m.e = eo;
+    const vbi_doctype *dt;
+    int rc = identify(R, &m, &dt);
+    *next = eo;
+    if (rc || !dt) return rc;
+    m.type = dt->name;
+    size_t end;
+    if ((rc = finish(R, &m, so, eo, &end))) return rc;
+    if (!m.number || m.bare) return 0;
+    /* "…, số 53/2010/QĐ-TTg … và số 62/2011/QĐ-TTg" */
+    for (int k = 0; k < 32 && vbi_match(R->v->p, R_REF_MORE, R->j.b.p, R->j.b.len, end); k++) {
+        size_t a, b, ms, me;
+        vbi_group0(R->v->p, &ms, &me);
+        if (!grp(R, R_REF_MORE, "num", 0, &a, &b)) break;
+        mention x;
+        memset(&x, 0, sizeof x);
+        x.s = a;
+        x.e = b;
+        x.type = dt->name;
+        if ((rc = set_number(R, &x, a, b)) || (rc = finish(R, &x, a, b, &end))) return rc;
+        *next = end;
+    }
+    return 0;
 }
 
 /* ---- aggregation ------------------------------------------------------- */
@@ -419,7 +459,9 @@ static bool same_key(const mention *a, const mention *b)
 {
     if (a->type != b->type) return false;
     if (a->number && b->number) return !strcmp(a->number, b->number);
-    if (!a->number && !b->number && a->name && b->name) return same_name(a->name, b->name);
+    if (!a->number && !b->number && a->name && b->name)
+        /* the 2012 and the 2019 Bộ luật Lao động are two codes */
+        return same_name(a->name, b->name) && (!a->has_date || !b->has_date || a->y == b->y);
     return false;
 }
 
@@ -681,8 +723,9 @@ int vbi_extract_refs(const vbi_docview *v, vbi_doc *D)
         size_t so, eo;
         vbi_group0(v->p, &so, &eo);
         if (eo <= so) break;
-        rc = read_citation(&R, so, eo);
-        pos = eo;
+        size_t next;
+        rc = read_citation(&R, so, eo, &next);
+        pos = next > eo ? next : eo;
     }
     if (!rc) rc = aggregate(&R);
     free(R.mv);

@@ -57,6 +57,21 @@ static bool breaks_before(seg *S, size_t b)
            match_line(S, R_SIGN_MARKER, b) || match_line(S, R_CAN_CU, b);
 }
 
+/* Does the line end on a word that cannot end a sentence? */
+static bool open_word_end(const char *s, size_t n)
+{
+    static const char *const words[] = {"số", "của", "và", "tại", "theo", "về", "ngày", "tháng",
+                                        "năm", "các", "những", "với", "cho", "được", "bởi", "từ",
+                                        "đến", "là", "để", "trong", "hoặc", "do", "bằng", "đối"};
+    while (n && s[n - 1] == ' ') n--;
+    size_t k = n;
+    while (k > 0 && s[k - 1] != ' ') k--;
+    if (k == 0) return false; /* one word alone is a heading or a label */
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (n - k == strlen(words[i]) && !memcmp(s + k, words[i], n - k)) return true;
+    return false;
+}
+
 static bool joins(seg *S, size_t a, size_t b)
 {
     /* "… Nghị định số 289/2025/NĐ-" / "CP ngày …": a symbol cut at the line's end */
@@ -69,6 +84,9 @@ static bool joins(seg *S, size_t a, size_t b)
         return true;
     if (breaks_before(S, b)) return false;
     if (is_heading_line(S, a)) return false;
+    /* a line that ends on a word no sentence ends with runs on ("… doanh
+       nghiệp số" / "68/2025/QH15;") */
+    if (gap(S, a, b) == 0 && open_word_end(ta, la)) return true;
     size_t g = gap(S, a, b);
     bool lower = S->L[b].flags & VBI_L_LOWER;
     bool punct = S->L[a].flags & VBI_L_PUNCT_END;

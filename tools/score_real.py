@@ -310,6 +310,8 @@ class Tally:
     def __init__(self):
         self.f = {k: [0, 0] for k in STRUCT}
         self.refs = [0, 0]
+        self.ref_err = [0, 0, 0]  # missing, extra, wrong date
+        self.lost_refs = 0  # gold references of lost documents
         self.tasks = [0, 0, 0]
         self.docs = self.lost = self.invented = self.files = 0
 
@@ -348,9 +350,15 @@ def score_file(gold, result, tallies, verbose, show, lines):
                     gi + 1, k, json.dumps(gf[k], ensure_ascii=False)[:150],
                     json.dumps(of[k] if of else None, ensure_ascii=False)[:150]))
         r, tot, det = score_refs(g.get('references'), (o or {}).get('references') or [])
+        if o is None:
+            for t in tallies:
+                t.lost_refs += len(g.get('references') or [])
         for t in tallies:
             t.refs[0] += r
             t.refs[1] += tot
+            t.ref_err[0] += len(det['missing'])
+            t.ref_err[1] += len(det['extra'])
+            t.ref_err[2] += len(det['date'])
         if show and verbose and (det['missing'] or det['extra'] or det['date']):
             lines.append('  doc %d refs: missing %s; extra %s; dates %s' % (
                 gi + 1, det['missing'][:8], det['extra'][:8], det['date'][:5]))
@@ -460,6 +468,8 @@ def main():
         if not t.files:
             continue
         report(sp, t, out)
+        out.append('  reference errors: %d missing (%d of them in lost documents), %d extra, '
+                   '%d wrong date' % (t.ref_err[0], t.lost_refs, t.ref_err[1], t.ref_err[2]))
         out.append('  %-20s %s' % ('field', 'right'))
         for k in STRUCT:
             out.append('  %-20s %4d/%-4d %5.1f%%' % (k, t.f[k][0], t.f[k][1], pct(*t.f[k])))

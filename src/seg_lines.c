@@ -286,8 +286,10 @@ static void find_cuts(cutter *c)
     bool list = vbi_match(c->p, R_NOI_NHAN, s, n, 0) || vbi_match(c->p, R_LIST_ITEM, s, n, 0);
     if (!sign && !list) {
         /* "… thi hành Nghị định này./. Nơi nhận: …" flattened into the body */
-        const char *nn = seg_find(s, n, "Nơi nhận", strlen("Nơi nhận"));
-        if (nn && nn > s && (nn[-1] == ' ')) {
+        const char *nn = seg_find(s, n, "Nơi nhận:", strlen("Nơi nhận:"));
+        size_t q = nn ? (size_t)(nn - s) : 0;
+        while (q > 0 && s[q - 1] == ' ') q--;
+        if (nn && q > 0 && nn[-1] == ' ' && strchr(".;", s[q - 1])) {
             add_cut(c, (size_t)(nn - s));
             list = true;
         }

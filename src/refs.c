@@ -189,6 +189,32 @@ static char *adup(rstate *R, const char *s, size_t n)
 
 /* "12 CT/TW", "12- KL/TW", "145 / 2020 / NĐ–CP" -> "12-CT/TW", "12-KL/TW",
    "145/2020/NĐ-CP". */
+/* "QHI5", "QHI15", "QHl5": the legislature's code read by OCR with an I or l
+   for a 1 is QH + two digits. */
+static void fix_qh(char *o)
+{
+    for (char *q = strstr(o, "QH"); q; q = strstr(q + 2, "QH")) {
+        char *d = q + 2, digits[4];
+        size_t nd = 0, k = 0;
+        bool odd = false;
+        while (d[k] && d[k] != '-' && d[k] != '/' && k < 4) {
+            char c = d[k++];
+            if (c >= '0' && c <= '9') {
+                if (nd < 3) digits[nd++] = c;
+            } else if (c == 'I' || c == 'l' || c == '|') {
+                odd = true;
+            } else {
+                return;
+            }
+        }
+        if (!odd || nd == 0 || nd > 2) continue;
+        char fixed[3] = {nd == 1 ? '1' : digits[0], nd == 1 ? digits[0] : digits[1], 0};
+        memmove(d + 2, d + k, strlen(d + k) + 1);
+        d[0] = fixed[0];
+        d[1] = fixed[1];
+    }
+}
+
 static char *norm_number(rstate *R, const char *s, size_t n)
 {
     char *o = vbi_arena_alloc(R->v->arena, n + 1);
@@ -211,6 +237,7 @@ static char *norm_number(rstate *R, const char *s, size_t n)
         o[k++] = (char)c;
     }
     o[k] = 0;
+    fix_qh(o);
     return o;
 }
 
@@ -312,36 +339,39 @@ static int set_number(rstate *R, mention *m, size_t a, size_t b)
 }
 
 /* Type, number and name of the citation ref_cite matched. */
-static int identify(rstate *R, mention *m, const vbi_doctype **dt)
+static int identify(rstate *R, vbi_rule_id rule, mention *m, const vbi_doctype **dt)
 {
     const vbi_docview *v = R->v;
     const vanban_model *md = v->p->model;
     const char *t = R->j.b.p;
     size_t a, b, na, nb;
     *dt = NULL;
-    if (grp(R, R_REF_CITE, "ltype", 0, &a, &b)) {
+    if (rule != R_REF_LAW && grp(R, R_REF_CITE, "ltype", 0, &a, &b)) {
         *dt = vbi_doctype_by_name(md, t + a, b - a);
         if (grp(R, R_REF_CITE, "lname", 0, &na, &nb) && !(m->name = adup(R, t + a, nb - a)))
             return VANBAN_ENOMEM;
         if (grp(R, R_REF_CITE, "lnum", 0, &na, &nb) && !(m->number = norm_number(R, t + na, nb - na)))
             return VANBAN_ENOMEM;
-    } else if (grp(R, R_REF_CITE, "ntype", 0, &a, &b) || grp(R, R_REF_CITE, "gtype", 0, &a, &b)) {
+    } else if (rule == R_REF_LAW &&
+               (grp(R, R_REF_LAW, "ntype", 0, &a, &b) || grp(R, R_REF_LAW, "gtype", 0, &a, &b))) {
         /* a law by its name alone: a known name (laws.txt), or one that ends
            where its clause does */
         *dt = vbi_doctype_by_name(md, t + a, b - a);
         if (!*dt && b - a > 4) *dt = vbi_doctype_by_name(md, "Bộ luật", strlen("Bộ luật"));
-        if ((grp(R, R_REF_CITE, "nname", 0, &na, &nb) || grp(R, R_REF_CITE, "gname", 0, &na, &nb)) &&
+        if ((grp(R, R_REF_LAW, "nname", 0, &na, &nb) || grp(R, R_REF_LAW, "gname", 0, &na, &nb)) &&
             !(m->name = adup(R, t + a, nb - a)))
             return VANBAN_ENOMEM;
-    } else if (grp(R, R_REF_CITE, "vnum", 0, &a, &b)) { /* "văn bản số 87/TB-VPCP" */
+        if (grp(R, R_REF_LAW, "nnum", 0, &na, &nb) && !(m->number = norm_number(R, t + na, nb - na)))
+            return VANBAN_ENOMEM;
+    } else if (rule != R_REF_LAW && grp(R, R_REF_CITE, "vnum", 0, &a, &b)) { /* "văn bản số 87/TB-VPCP" */
         if (set_number(R, m, a, b)) return VANBAN_ENOMEM;
         *dt = type_of_number(md, m->number);
-    } else if (grp(R, R_REF_CITE, "xtype", 0, &a, &b)) {
+    } else if (rule != R_REF_LAW && grp(R, R_REF_CITE, "xtype", 0, &a, &b)) {
         /* "công văn số …", "Chương trình hành động số …", "Quyết định của Thủ
            tướng Chính phủ số …", a type and its number in two table cells */
         *dt = vbi_doctype_by_name_loose(md, t + a, b - a);
         if (grp(R, R_REF_CITE, "xnum", 0, &na, &nb) && set_number(R, m, na, nb)) return VANBAN_ENOMEM;
-    } else if (grp(R, R_REF_CITE, "type", 0, &a, &b)) {
+    } else if (rule != R_REF_LAW && grp(R, R_REF_CITE, "type", 0, &a, &b)) {
         /* OCR drops or swaps marks in type names ("Chi thị", "Huớng dẫn"):
            the number that follows is the evidence, the name is matched loosely */
         *dt = vbi_doctype_by_name_loose(md, t + a, b - a);
@@ -412,14 +442,14 @@ static int finish(rstate *R, mention *m, size_t so, size_t eo, size_t *tail_end)
 
 /* The citation ref_cite matched at [so, eo), and the numbers of the same type
    listed after it.  *next: where the scan goes on. */
-static int read_citation(rstate *R, size_t so, size_t eo, size_t *next)
+static int read_citation(rstate *R, vbi_rule_id rule, size_t so, size_t eo, size_t *next)
 {
     mention m;
     memset(&m, 0, sizeof m);
     m.s = so;
     m.e = eo;
     const vbi_doctype *dt;
-    int rc = identify(R, &m, &dt);
+    int rc = identify(R, rule, &m, &dt);
     *next = eo;
     if (rc || !dt) return rc;
     m.type = dt->name;
@@ -455,10 +485,23 @@ static bool same_name(const char *a, const char *b)
     return !strcmp(fa, fb);
 }
 
+/* Numbers compare ignoring the case of ASCII letters ("1237/QĐ-TTG" in a
+   title in capitals is "1237/QĐ-TTg"). */
+static bool same_number(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a, y = *b;
+        if (x >= 'a' && x <= 'z') x = (char)(x - 32);
+        if (y >= 'a' && y <= 'z') y = (char)(y - 32);
+        if (x != y) return false;
+    }
+    return !*a && !*b;
+}
+
 static bool same_key(const mention *a, const mention *b)
 {
     if (a->type != b->type) return false;
-    if (a->number && b->number) return !strcmp(a->number, b->number);
+    if (a->number && b->number) return same_number(a->number, b->number);
     if (!a->number && !b->number && a->name && b->name)
         /* the 2012 and the 2019 Bộ luật Lao động are two codes */
         return same_name(a->name, b->name) && (!a->has_date || !b->has_date || a->y == b->y);
@@ -510,7 +553,14 @@ static uint64_t hstr(uint64_t h, const char *s)
 static uint64_t key_hash(const mention *m)
 {
     uint64_t h = hstr(14695981039346656037ULL, m->type);
-    if (m->number) return hstr(h ^ 0x1f, m->number);
+    if (m->number) { /* as same_number compares: ASCII case ignored */
+        h ^= 0x1f;
+        for (const char *q = m->number; *q; q++) {
+            char c = *q >= 'a' && *q <= 'z' ? (char)(*q - 32) : *q;
+            h = (h ^ (unsigned char)c) * 1099511628211ULL;
+        }
+        return h;
+    }
     char f[256];
     if (strlen(m->name) >= sizeof f) return hstr(h ^ 0x1f, m->name);
     vbi_fold_base(m->name, strlen(m->name), f, sizeof f);
@@ -718,14 +768,28 @@ int vbi_extract_refs(const vbi_docview *v, vbi_doc *D)
         if (!rc) rc = vbi_jtext_sep(&R.j, '\n');
     }
     /* scan */
-    size_t pos = 0;
-    while (!rc && pos < R.j.b.len && vbi_match(v->p, R_REF_CITE, R.j.b.p, R.j.b.len, pos)) {
-        size_t so, eo;
+    /* two rules (ref_cite, ref_law): the earlier match wins, ref_cite on a
+       tie; each rule's next match is kept until the scan passes it */
+    size_t pos = 0, nx[2] = {0, 0}, ne[2] = {0, 0};
+    bool stale[2] = {true, true};
+    const vbi_rule_id rules[2] = {R_REF_CITE, R_REF_LAW};
+    while (!rc && pos < R.j.b.len) {
+        for (int k = 0; k < 2; k++) {
+            if (!stale[k]) continue;
+            stale[k] = false;
+            nx[k] = SIZE_MAX;
+            if (vbi_match(v->p, rules[k], R.j.b.p, R.j.b.len, pos)) vbi_group0(v->p, &nx[k], &ne[k]);
+        }
+        int k = nx[1] < nx[0] ? 1 : 0;
+        if (nx[k] == SIZE_MAX || ne[k] <= nx[k]) break;
+        /* match again: the groups read next are the last match's */
+        if (!vbi_match(v->p, rules[k], R.j.b.p, R.j.b.len, nx[k])) break;
+        size_t so, eo, next;
         vbi_group0(v->p, &so, &eo);
-        if (eo <= so) break;
-        size_t next;
-        rc = read_citation(&R, so, eo, &next);
+        rc = read_citation(&R, rules[k], so, eo, &next);
         pos = next > eo ? next : eo;
+        for (int q = 0; q < 2; q++)
+            if (nx[q] < pos) stale[q] = true;
     }
     if (!rc) rc = aggregate(&R);
     free(R.mv);

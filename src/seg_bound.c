@@ -288,6 +288,7 @@ typedef struct {
     bool signed_;     /* a tail line seen in the current document */
     bool in_annex;    /* an annex has begun */
     size_t annex_at;  /* where the last annex began */
+    size_t trailer;   /* where a portal's trailing sections begin, or SIZE_MAX */
     size_t scanned;   /* lines up to here were checked for tail and annex labels */
 } state;
 
@@ -329,6 +330,14 @@ static int scan_to(seg *S, state *st, size_t to)
         if (blank(S, k)) continue;
         uint16_t ev = S->ev[k];
         if (ev & EV_TAIL) st->signed_ = true;
+        /* a portal's own section after the signature ("## Văn bản liên quan",
+           "## Điểm mới chính"): the document has ended */
+        if (st->signed_ && st->trailer == SIZE_MAX && is_heading_line(S, k) &&
+            match_line(S, R_PORTAL_HEAD, k)) {
+            st->trailer = k;
+            continue;
+        }
+        if (st->trailer != SIZE_MAX) continue;
         if ((ev & EV_ANNEX) && (st->signed_ || st->in_annex || (S->L[k].flags & VBI_L_CAPS)))
             rc = open_annex(d, st, k);
         else if ((ev & EV_TYPE) && st->signed_ && !st->in_annex)
@@ -342,6 +351,9 @@ static int scan_to(seg *S, state *st, size_t to)
 
 static int new_doc(state *st, size_t start)
 {
+    if (st->R.n && st->trailer != SIZE_MAX && st->trailer < st->R.v[st->R.n - 1].end)
+        st->R.v[st->R.n - 1].end = st->trailer;
+    st->trailer = SIZE_MAX;
     st->kinds = 0;
     st->signed_ = st->in_annex = false;
     st->scanned = start;
@@ -353,6 +365,7 @@ static int place_candidate(seg *S, state *st, const cand *c)
 {
     int rc = scan_to(S, st, c->first);
     if (rc) return rc;
+    if (st->trailer != SIZE_MAX && !full_header(c->kinds)) return 0;
     seg_range *d = &st->R.v[st->R.n - 1];
     size_t floor = d->nblk ? d->blk[d->nblk - 1].last + 1 : d->start + 1;
     size_t start = walkback(S, c->first, floor);
@@ -396,7 +409,7 @@ static int place_candidate(seg *S, state *st, const cand *c)
 
 int seg_bounds(seg *S, seg_range **out, size_t *nout)
 {
-    state st = {{NULL, 0, 0}, 0, false, false, 0, 0};
+    state st = {{NULL, 0, 0}, 0, false, false, 0, 0, SIZE_MAX};
     int rc = 0;
     size_t first_nb = next_nb(S, 0, S->n);
     for (size_t i = first_nb; i < S->n && !rc; i++) {
@@ -424,7 +437,7 @@ int seg_bounds(seg *S, seg_range **out, size_t *nout)
         seg_ranges_free(st.R.v, st.R.n);
         return rc;
     }
-    if (st.R.n) st.R.v[st.R.n - 1].end = S->n;
+    if (st.R.n) st.R.v[st.R.n - 1].end = st.trailer != SIZE_MAX ? st.trailer : S->n;
     *out = st.R.v;
     *nout = st.R.n;
     return 0;

@@ -201,6 +201,18 @@ static int file_warnings(seg *S, const seg_range *R, size_t nr, size_t furniture
                              "metadata) are not part of any document",
                              (unsigned)(e - s));
     }
+    for (size_t k = 0; k < nr && !rc; k++) { /* a portal's sections after a document */
+        size_t stop = k + 1 < nr ? R[k + 1].start : S->n, f = next_nb(S, R[k].end, stop);
+        if (f < stop) {
+            size_t last = stop;
+            while (last > f && blank(S, last - 1)) last--;
+            uint32_t s0 = S->L[f].ostart, e0 = S->L[last - 1].oend;
+            rc = vbi_add_warning(p, "trailer", s0,
+                                 "%u bytes after a document (a portal's notes, related texts) "
+                                 "are not part of it",
+                                 (unsigned)(e0 > s0 ? e0 - s0 : 0));
+        }
+    }
     if (!rc && furniture)
         rc = vbi_add_warning(p, "furniture", ffirst,
                              "%zu lines of page furniture (running heads, page numbers, "

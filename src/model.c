@@ -51,6 +51,7 @@ static const char *const rule_names[R__COUNT] = {
     [R_ISSUER_SPLIT] = "issuer_split",
     [R_PORTAL_HEAD] = "portal_head",
     [R_CAPS_NAME] = "caps_name",
+    [R_PASSED_DATE] = "passed_date",
     [R_REF_CITE] = "ref_cite",
     [R_REF_TAIL] = "ref_tail",
     [R_REF_BEFORE] = "ref_before",

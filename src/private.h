@@ -88,6 +88,7 @@ typedef enum {
     R_ISSUER_SPLIT,
     R_PORTAL_HEAD,
     R_CAPS_NAME,
+    R_PASSED_DATE,
     /* refs.pcre (references and tasks) */
     R_REF_CITE,
     R_REF_TAIL,

@@ -267,6 +267,11 @@ int build_sections(seg *S, vbi_section **out, size_t *nout, const para *P, size_
             last_end = psp.e;
             continue;
         }
+        /* inside an article, the parts of what it approves ("Điều 1." /
+           "I. MỤC TIÊU") are the article's, not the document's */
+        if (rank == 6)
+            for (size_t q = 0; q < depth; q++)
+                if (sl.v[stack[q]].rank == 8) rank = 9;
         /* close sections of the same or lower rank */
         while (depth > 0 && sl.v[stack[depth - 1]].rank >= rank) {
             sl.v[stack[depth - 1]].span.e = last_end;
@@ -325,9 +330,28 @@ static int issuer_in(seg *S, vbi_doc *D, const para *p)
     return rc;
 }
 
+/* A law has no date line: its passing date ("… thông qua ngày 27 tháng 6 năm
+   2024"), in the last paragraphs of the body. */
+static void passed_date(seg *S, vbi_doc *D, const para *P, size_t np)
+{
+    for (size_t k = np; k-- > 0 && np - k <= 12 && !D->date[0];)
+        for (size_t q = P[k].first; q <= P[k].last; q++) {
+            if (blank(S, q) || !seg_has(TXT(S, q), LEN(S, q), "thông qua")) continue;
+            /* the clause may wrap: the next line's text follows this one's */
+            size_t off = S->L[q].off, end = off + LEN(S, q), so, eo;
+            if (q + 1 <= P[k].last && S->L[q + 1].off == end) end += LEN(S, q + 1);
+            if (match_piece(S, R_PASSED_DATE, off, end - off, &so, &eo) &&
+                take_date(S, R_PASSED_DATE, off, D->date)) {
+                D->date_span = seg_span(S, so, eo - so);
+                return;
+            }
+        }
+}
+
 int body_issuer_and_type(seg *S, vbi_doc *D, const para *P, size_t np)
 {
     int rc = 0;
+    if (!D->date[0]) passed_date(S, D, P, np);
     for (size_t k = 0; k < np && k < 4 && !rc && !D->issuer.s; k++) rc = issuer_in(S, D, &P[k]);
     for (size_t k = 0; k < np && !D->type && !rc; k++)
         for (size_t q = P[k].first; q <= P[k].last && !D->type; q++) {

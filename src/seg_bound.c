@@ -79,8 +79,13 @@ static uint16_t line_evidence(seg *S, size_t i)
     }
     if (seg_has(s, n, "ngày") || seg_has(s, n, "Ngày") || seg_has(s, n, "NGÀY")) {
         size_t a, b;
+        size_t pa, pb;
         if (match_piece(S, R_DATELINE, S->L[i].off, n, &so, &eo) &&
-            header_prefix(s, so - S->L[i].off))
+            header_prefix(s, so - S->L[i].off) &&
+            /* without a place, the date is the whole line ("ngày 07 tháng 4
+               năm 2009 của Bộ …" is a wrapped body line) */
+            (group(S, R_DATELINE, "place", S->L[i].off, &pa, &pb) ||
+             only_punct(S->t + eo, S->L[i].off + n - eo)))
             ev |= EV_DATE;
         else if (match_piece(S, R_DATELINE_NUMERIC, S->L[i].off, n, &so, &eo) &&
                  group(S, R_DATELINE_NUMERIC, "place", S->L[i].off, &a, &b) &&

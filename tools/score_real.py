@@ -114,18 +114,18 @@ def label_key(label):
 
 
 def top_labels(sections):
-    flat = []
+    """Labels of the top labelled sections of the output's tree: a labelled
+    root, or the top labelled sections under an unlabelled heading."""
+    out = []
 
     def walk(ss):
         for s in ss:
             if s.get('label'):
-                flat.append(s['label'])
-            walk(s.get('children') or [])
+                out.append(label_key(s['label']))
+            else:
+                walk(s.get('children') or [])
     walk(sections or [])
-    if not flat:
-        return []
-    top = min(label_rank(l) for l in flat)
-    return [label_key(l) for l in flat if label_rank(l) == top]
+    return out
 
 
 # ---- field extraction ---------------------------------------------------

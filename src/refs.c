@@ -683,7 +683,7 @@ static int aggregate(rstate *R)
         for (int pass = 0; pass < 2 && m->key == SIZE_MAX; pass++)
             for (size_t k = lt[g]; k != SIZE_MAX && m->key == SIZE_MAX; k = next[k]) {
                 const mention *f = &R->mv[first[k]];
-                if (!f->number) continue;
+                if (!f->number || pos[k] == SIZE_MAX) continue; /* emptied by a merge */
                 if (pass == 0 ? f->type == m->type : contains(subj[k], m->type)) m->key = k;
             }
     }

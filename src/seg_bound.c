@@ -252,11 +252,13 @@ void seg_ranges_free(seg_range *v, size_t n)
     free(v);
 }
 
-/* Does the preamble [from, to) read like the body of a document? */
+/* Does the preamble [from, to) read like the body of a document: an article,
+   a chapter, an address?  (A portal's metadata table may hold a signing
+   marker, "| Người ký | KT. Bộ trưởng … |", so a marker alone does not.) */
 static bool body_before(const seg *S, size_t from, size_t to)
 {
     for (size_t k = from; k < to; k++)
-        if (S->ev[k] & (EV_BODY | EV_TAIL)) return true;
+        if (S->ev[k] & EV_BODY) return true;
     return false;
 }
 

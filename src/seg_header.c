@@ -401,6 +401,14 @@ typedef struct {
     size_t type_line, number_line, vv_line, date_line;
 } hdr_lines;
 
+/* Is there a piece in capitals on a line in (a, b)? */
+static bool caps_between(const pieces *ps, size_t a, size_t b)
+{
+    for (size_t k = 0; k < ps->n; k++)
+        if (ps->v[k].kind == P_CAPS && ps->v[k].line > a && ps->v[k].line < b) return true;
+    return false;
+}
+
 /* The type line ("QUYẾT ĐỊNH", "CHỈ THỊ CỦA BAN BÍ THƯ") and the "CỦA X" line
    under it.  True when line i was one of them. */
 static bool type_item(seg *S, vbi_doc *D, hdr_lines *h, size_t i, size_t hend, int *rc)
@@ -451,8 +459,12 @@ int parse_header(seg *S, vbi_doc *D, size_t start, size_t hend)
         if (!had_date && D->date[0]) h.date_line = i;
     }
     if (!rc && w.den != SIZE_MAX) rc = stamp_receiver(S, D, &ps, &w);
+    /* the issuer stands before the number (or before the type when there
+       is no number; a type line above the issuer, "# THÔNG TƯ" / subject /
+       "BỘ CÔNG AN" / "Số: …", does not end it) */
     size_t limit = h.number_line;
-    if (h.type_line < limit) limit = h.type_line;
+    if (h.type_line < limit && (limit == SIZE_MAX || !caps_between(&ps, h.type_line, limit)))
+        limit = h.type_line;
     if (limit == SIZE_MAX) limit = h.date_line;
     if (limit == SIZE_MAX) limit = h.vv_line;
     if (!rc && !D->issuer.s && limit != SIZE_MAX) rc = take_issuer(S, D, &ps, limit);

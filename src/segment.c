@@ -177,6 +177,18 @@ static size_t soft_lines(seg *S, size_t *first_furniture)
         if (i + 2 < S->n && blank(S, i + 1) && !blank(S, i + 2)) single++;
     }
     S->hardwrap = nb >= 8 && single * 10 >= nb * 6;
+    /* YAML front matter ("---" … "---" at the top): metadata, never text */
+    size_t f = next_nb(S, 0, S->n);
+    if (f < S->n && LEN(S, f) == 3 && !memcmp(TXT(S, f), "---", 3))
+        for (size_t i = f + 1; i < S->n && i < f + 400; i++)
+            if (LEN(S, i) == 3 && !memcmp(TXT(S, i), "---", 3)) {
+                for (size_t k = f; k <= i; k++)
+                    if (!blank(S, k)) {
+                        S->L[k].flags |= VBI_L_BLANK;
+                        S->soft[k] = 1;
+                    }
+                break;
+            }
     for (size_t i = 0; i < S->n; i++)
         if (!blank(S, i) && S->L[i].nchars <= 80 && match_line(S, R_PAGE_FURNITURE, i)) {
             if (!furniture++) *first_furniture = S->L[i].ostart;
@@ -193,8 +205,9 @@ static int file_warnings(seg *S, const seg_range *R, size_t nr, size_t furniture
 {
     vanban_parser *p = S->p;
     int rc = 0;
-    size_t first = next_nb(S, 0, S->n);
-    if (nr && R[0].start > first) {
+    size_t first = 0; /* the front matter, though skipped, is preamble too */
+    while (first < S->n && LEN(S, first) == 0) first++;
+    if (nr && first < S->n && R[0].start > first) {
         uint32_t s = S->L[first].ostart, e = S->L[R[0].start].ostart;
         rc = vbi_add_warning(p, "preamble", s,
                              "%u bytes before the first document (a portal's banner, title or "

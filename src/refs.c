@@ -663,7 +663,8 @@ static int aggregate(rstate *R)
         if (m->key == SIZE_MAX || !m->number || first[m->key] != i) continue;
         for (size_t k = 0; k < nk; k++) {
             const mention *f = &R->mv[first[k]];
-            if (k != m->key && f->type == m->type && f->number && number_prefix(m->number, f->number)) {
+            if (k != m->key && pos[k] != SIZE_MAX && f->type == m->type && f->number &&
+                number_prefix(m->number, f->number)) {
                 size_t old = m->key;
                 for (size_t q = 0; q < R->n; q++)
                     if (R->mv[q].key == old) R->mv[q].key = k;
@@ -692,6 +693,8 @@ static int aggregate(rstate *R)
     while (nk > 0 && pos[nk - 1] == SIZE_MAX) nk--; /* keys emptied by a merge, sorted last */
     for (size_t i = 0; i < R->n; i++)
         if (R->mv[i].key != SIZE_MAX) count[R->mv[i].key]++;
+    for (size_t i = 0; i < R->n; i++) /* every mention's key is a kept one */
+        if (R->mv[i].key != SIZE_MAX && R->mv[i].key >= nk) R->mv[i].key = SIZE_MAX;
     vbi_ref *refs = nk ? vbi_arena_alloc(R->v->arena, nk * sizeof *refs) : NULL;
     if (nk && !refs) goto nomem;
     for (size_t k = 0; k < nk; k++) {

@@ -392,7 +392,9 @@ static int place_candidate(seg *S, state *st, const cand *c)
             st->kinds |= c->kinds;
             return push_block(d, start, c->last, BLK_LATE_HEADER);
         }
-        if (st->signed_) {
+        /* a new document: after a signature, or (when the signature was
+           lost, as OCR loses it) with three kinds of header evidence */
+        if (st->signed_ || strong_kinds(c->kinds) >= 3) {
             d->end = start;
             rc = new_doc(st, start);
             st->kinds = c->kinds;

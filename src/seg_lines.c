@@ -264,9 +264,12 @@ static void find_cuts(cutter *c)
         (find(c, R_NATIONAL_STATE, 0, &so, &eo) || find(c, R_NATIONAL_PARTY, 0, &so, &eo)) &&
         no_lower(s, so) && mostly_caps(s + so, eo - so)) {
         add_cut(c, so);
+        add_cut(c, eo);
         size_t mo, me;
-        if (find(c, R_MOTTO, eo, &mo, &me)) add_cut(c, mo);
-        if (me < n) add_cut(c, me);
+        if (find(c, R_MOTTO, eo, &mo, &me)) {
+            add_cut(c, mo);
+            add_cut(c, me);
+        }
         return;
     }
     bool num = (starts(s, n, "Số") || starts(s, n, "SỐ") || starts(s, n, "So")) &&

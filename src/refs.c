@@ -154,6 +154,7 @@ typedef struct {
     size_t sub_s, sub_e;  /* its subject, to tell nested citations */
     const char *type;
     char *number, *name;
+    char *fold;           /* the name's letters without marks or case (same_name) */
     unsigned long lead;   /* leading digits of the number */
     bool bare;            /* short form without a symbol: "Chỉ thị 12" */
     int y, m, d;
@@ -241,8 +242,14 @@ static char *norm_number(rstate *R, const char *s, size_t n)
     return o;
 }
 
-static int push(rstate *R, const mention *m)
+static int push(rstate *R, const mention *m0)
 {
+    mention tmp = *m0, *m = &tmp;
+    if (m->name) { /* folded once: names are compared often */
+        size_t n = strlen(m->name);
+        if (!(m->fold = vbi_arena_alloc(R->v->arena, n + 1))) return VANBAN_ENOMEM;
+        vbi_fold_base(m->name, n, m->fold, n + 1);
+    }
     if (R->n == R->cap) {
         size_t cap = R->cap ? R->cap * 2 : 32;
         mention *v = realloc(R->mv, cap * sizeof *v);
@@ -476,13 +483,9 @@ static int read_citation(rstate *R, vbi_rule_id rule, size_t so, size_t eo, size
 
 /* Law names compare by their letters without marks or case ("Luật ngân sách
    nhà nước", "Luật Phòng cháy, chữa cháy"): the way each is written varies. */
-static bool same_name(const char *a, const char *b)
+static bool same_name(const mention *a, const mention *b)
 {
-    char fa[256], fb[256];
-    if (strlen(a) >= sizeof fa || strlen(b) >= sizeof fb) return !strcmp(a, b);
-    vbi_fold_base(a, strlen(a), fa, sizeof fa);
-    vbi_fold_base(b, strlen(b), fb, sizeof fb);
-    return !strcmp(fa, fb);
+    return a->fold && b->fold && !strcmp(a->fold, b->fold);
 }
 
 /* Numbers compare ignoring the case of ASCII letters ("1237/QĐ-TTG" in a
@@ -504,7 +507,7 @@ static bool same_key(const mention *a, const mention *b)
     if (a->number && b->number) return same_number(a->number, b->number);
     if (!a->number && !b->number && a->name && b->name)
         /* the 2012 and the 2019 Bộ luật Lao động are two codes */
-        return same_name(a->name, b->name) && (!a->has_date || !b->has_date || a->y == b->y);
+        return same_name(a, b) && (!a->has_date || !b->has_date || a->y == b->y);
     return false;
 }
 
@@ -550,21 +553,21 @@ static uint64_t hstr(uint64_t h, const char *s)
     return h;
 }
 
+/* As same_number compares: ASCII case ignored. */
+static uint64_t hnum(uint64_t h, const char *s, size_t n)
+{
+    for (size_t q = 0; q < n; q++) {
+        char c = s[q] >= 'a' && s[q] <= 'z' ? (char)(s[q] - 32) : s[q];
+        h = (h ^ (unsigned char)c) * 1099511628211ULL;
+    }
+    return h;
+}
+
 static uint64_t key_hash(const mention *m)
 {
     uint64_t h = hstr(14695981039346656037ULL, m->type);
-    if (m->number) { /* as same_number compares: ASCII case ignored */
-        h ^= 0x1f;
-        for (const char *q = m->number; *q; q++) {
-            char c = *q >= 'a' && *q <= 'z' ? (char)(*q - 32) : *q;
-            h = (h ^ (unsigned char)c) * 1099511628211ULL;
-        }
-        return h;
-    }
-    char f[256];
-    if (strlen(m->name) >= sizeof f) return hstr(h ^ 0x1f, m->name);
-    vbi_fold_base(m->name, strlen(m->name), f, sizeof f);
-    return hstr(h ^ 0x1f, f);
+    if (m->number) return hnum(h ^ 0x1f, m->number, strlen(m->number));
+    return hstr(h ^ 0x1f, m->fold);
 }
 
 /* Renumber keys so that key order is the order of first mention (pos[k]:
@@ -615,8 +618,13 @@ static int aggregate(rstate *R)
     const char **subj = calloc(R->n ? R->n : 1, sizeof *subj);  /* key -> first subject */
     size_t *tab = malloc(hcap * sizeof *tab), *lt = malloc(hcap * sizeof *lt);
     size_t *pos = malloc((R->n ? R->n : 1) * sizeof *pos); /* key -> its first mention */
-    if (!first || !count || !next || !subj || !tab || !lt || !pos) goto nomem;
-    for (size_t i = 0; i < hcap; i++) tab[i] = lt[i] = SIZE_MAX;
+    size_t *ntab = malloc(hcap * sizeof *ntab); /* numbered laws by name */
+    size_t pcap = hcap; /* numbers' prefixes: a few per number */
+    while (pcap < 8 * R->n + 8) pcap *= 2;
+    struct prefix { size_t k, len; } *ptab = malloc(pcap * sizeof *ptab);
+    if (!first || !count || !next || !subj || !tab || !lt || !pos || !ntab || !ptab) goto nomem;
+    for (size_t i = 0; i < hcap; i++) tab[i] = lt[i] = ntab[i] = SIZE_MAX;
+    for (size_t i = 0; i < pcap; i++) ptab[i].k = SIZE_MAX;
     /* full citations first: each new type+number or law name is a key; a law
        named alone joins the numbered citation of the same name, wherever
        that stands (so those wait for a second round) */
@@ -628,13 +636,12 @@ static int aggregate(rstate *R)
         if (!m->number && !m->name) continue;
         bool named_only = !m->number;
         if (named_only != (round == 1)) continue;
-        if (named_only) {
+        if (named_only) { /* the numbered citation of the same law */
             size_t same = SIZE_MAX;
-            for (size_t k = 0; k < nk && same == SIZE_MAX; k++) {
-                const mention *f = &R->mv[first[k]];
-                if (f->type == m->type && f->number && f->name && same_name(f->name, m->name))
-                    same = k;
-            }
+            size_t h = (size_t)hstr(0x51ed27 ^ (uint64_t)(uintptr_t)m->type, m->fold) & (hcap - 1);
+            for (; ntab[h] != SIZE_MAX && same == SIZE_MAX; h = (h + 1) & (hcap - 1))
+                if (R->mv[first[ntab[h]]].type == m->type && same_name(&R->mv[first[ntab[h]]], m))
+                    same = ntab[h];
             if (same != SIZE_MAX) {
                 m->key = same;
                 if (i < pos[same]) pos[same] = i;
@@ -647,6 +654,21 @@ static int aggregate(rstate *R)
             first[nk] = i;
             pos[nk] = i;
             tab[h] = nk;
+            if (m->number && m->fold) { /* a numbered law, found by its name */
+                size_t g = (size_t)hstr(0x51ed27 ^ (uint64_t)(uintptr_t)m->type, m->fold) & (hcap - 1);
+                while (ntab[g] != SIZE_MAX) g = (g + 1) & (hcap - 1);
+                ntab[g] = nk;
+            }
+            if (m->number) { /* its prefixes at a '-': "289/2025/NĐ" of "289/2025/NĐ-CP" */
+                for (size_t q = strlen(m->number); q-- > 0;)
+                    if (m->number[q] == '-' && memchr(m->number, '/', q)) {
+                        size_t g = (size_t)hnum(0x9e37 ^ (uint64_t)(uintptr_t)m->type, m->number, q) &
+                                   (pcap - 1);
+                        while (ptab[g].k != SIZE_MAX) g = (g + 1) & (pcap - 1);
+                        ptab[g].k = nk;
+                        ptab[g].len = q;
+                    }
+            }
             /* chain by leading number */
             size_t g = (size_t)(m->lead * 11400714819323198485ULL) & (hcap - 1);
             while (lt[g] != SIZE_MAX && R->mv[first[lt[g]]].lead != m->lead) g = (g + 1) & (hcap - 1);
@@ -658,22 +680,38 @@ static int aggregate(rstate *R)
         if (!subj[m->key]) subj[m->key] = m->subject;
     }
     /* a number cut short at a line's end joins the full one ("289/2025/NĐ") */
+    size_t *moved = NULL; /* key -> key it merged into, or SIZE_MAX */
     for (size_t i = 0; i < R->n; i++) {
         mention *m = &R->mv[i];
-        if (m->key == SIZE_MAX || !m->number || first[m->key] != i) continue;
-        for (size_t k = 0; k < nk; k++) {
-            const mention *f = &R->mv[first[k]];
-            if (k != m->key && pos[k] != SIZE_MAX && f->type == m->type && f->number &&
+        if (m->key == SIZE_MAX || !m->number || first[m->key] != i || !strchr(m->number, '/'))
+            continue;
+        size_t len = strlen(m->number), k = SIZE_MAX;
+        size_t g = (size_t)hnum(0x9e37 ^ (uint64_t)(uintptr_t)m->type, m->number, len) & (pcap - 1);
+        for (; ptab[g].k != SIZE_MAX; g = (g + 1) & (pcap - 1)) {
+            size_t c = ptab[g].k;
+            const mention *f = &R->mv[first[c]];
+            if (c != m->key && pos[c] != SIZE_MAX && ptab[g].len == len && f->type == m->type &&
                 number_prefix(m->number, f->number)) {
-                size_t old = m->key;
-                for (size_t q = 0; q < R->n; q++)
-                    if (R->mv[q].key == old) R->mv[q].key = k;
-                if (pos[old] < pos[k]) pos[k] = pos[old];
-                pos[old] = SIZE_MAX; /* an empty key: dropped below */
+                k = c;
                 break;
             }
         }
+        if (k == SIZE_MAX) continue;
+        if (!moved) {
+            if (!(moved = malloc(nk * sizeof *moved))) goto nomem;
+            for (size_t q = 0; q < nk; q++) moved[q] = SIZE_MAX;
+        }
+        moved[m->key] = k;
+        if (pos[m->key] < pos[k]) pos[k] = pos[m->key];
+        pos[m->key] = SIZE_MAX; /* an empty key: dropped below */
     }
+    if (moved) /* every mention of a merged key to where it went (chains too) */
+        for (size_t q = 0; q < R->n; q++) {
+            size_t k = R->mv[q].key, hops = 0;
+            while (k != SIZE_MAX && moved[k] != SIZE_MAX && hops++ < nk) k = moved[k];
+            R->mv[q].key = k;
+        }
+    free(moved);
     /* short forms: same type and leading number; else a citation whose subject
        names the type ("Quy chế 272" -> "Quyết định 272-QĐ/TW … ban hành Quy chế …") */
     for (size_t i = 0; i < R->n; i++) {
@@ -737,6 +775,8 @@ nomem:
     free(tab);
     free(lt);
     free(pos);
+    free(ntab);
+    free(ptab);
     return rc;
 }
 

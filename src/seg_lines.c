@@ -272,21 +272,24 @@ static void find_cuts(cutter *c)
         }
         return;
     }
+    unsigned char c0 = (unsigned char)s[0], c1 = (unsigned char)s[1];
+    bool dash0 = c0 == '-' || c0 == '+' || c0 == '~' || c0 == 0xE2; /* - + ~ – • */
     bool num = (starts(s, n, "Số") || starts(s, n, "SỐ") || starts(s, n, "So")) &&
                find(c, R_NUMBER, 0, &so, &eo) && so == 0;
-    if (num || vbi_match(c->p, R_VV, s, n, 0)) {
+    if (num || (c0 == 'V' && vbi_match(c->p, R_VV, s, n, 0))) {
         size_t from = num ? eo : 3;
         cut_cues(c, from, false);
         cut_datelines(c, from);
         return;
     }
-    if (vbi_match(c->p, R_KINH_GUI, s, n, 0)) {
+    if ((c0 == 'K' || dash0) && vbi_match(c->p, R_KINH_GUI, s, n, 0)) {
         cut_items(c);
         cut_body_after(c, 0);
         return;
     }
-    bool sign = vbi_match(c->p, R_SIGN_MARKER, s, n, 0);
-    bool list = vbi_match(c->p, R_NOI_NHAN, s, n, 0) || vbi_match(c->p, R_LIST_ITEM, s, n, 0);
+    bool sign = (c0 == 'T' || c0 == 'K' || c0 == 'Q') && vbi_match(c->p, R_SIGN_MARKER, s, n, 0);
+    bool list = ((c0 == 'N' || c1 == 'N' || dash0) && vbi_match(c->p, R_NOI_NHAN, s, n, 0)) ||
+                (dash0 && vbi_match(c->p, R_LIST_ITEM, s, n, 0));
     if (!sign && !list) {
         /* "… thi hành Nghị định này./. Nơi nhận: …" flattened into the body */
         const char *nn = seg_find(s, n, "Nơi nhận:", strlen("Nơi nhận:"));
@@ -302,6 +305,7 @@ static void find_cuts(cutter *c)
         cut_cues(c, 1, true);
     }
     if (sign) cut_cues(c, 3, true);
+    if (!sign && !list && !((c0 >= 'A' && c0 <= 'Z') || c0 >= 0xC3)) return;
     if (!sign && !list && !vbi_match(c->p, R_SIGN_TITLE, s, n, 0)) return;
     /* each piece: a marker line gets its post and name cut; a list item its
        trailing post ("- Lưu: VT, CS (2b). PHÓ VỤ TRƯỞNG"); a post its name */

@@ -9,8 +9,7 @@ text; nothing is repeated, so no cache is flattered):
          (about 20 MB: hundreds of documents, tables, annexes);
   files  every file parsed one by one in a single `vanban parse --compact`
          process (462 files).
-Modes (default: all): parse (full repair), no-context (repair without the
-language model), no-repair.  Each measurement is the best wall time of
+Modes (default: both): parse (with repair), no-repair.  Each measurement is the best wall time of
 --runs runs (default 3) on one core; peak memory is the child's max RSS.
 Prints one line per measurement: MB/s, files/s, peak MB and the ratio of
 peak memory to the input.  Exits 0 with SKIP when the data is absent.
@@ -22,7 +21,7 @@ import sys
 import tempfile
 import time
 
-MODES = {'parse': [], 'no-context': ['--no-context'], 'no-repair': ['--no-repair']}
+MODES = {'parse': [], 'no-repair': ['--no-repair']}
 
 
 def run(cmd):

@@ -59,6 +59,7 @@ static const char *const rule_names[R__COUNT] = {
     [R_REF_NEAR] = "ref_near",
     [R_REF_MORE] = "ref_more",
     [R_REF_LAW] = "ref_law",
+    [R_REF_LOW] = "ref_low",
     [R_TASK_SECTION] = "task_section",
     [R_TASK_ASSIGNEE] = "task_assignee",
     [R_TASK_REQUEST] = "task_request",

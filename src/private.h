@@ -97,6 +97,7 @@ typedef enum {
     R_REF_NEAR,
     R_REF_MORE,
     R_REF_LAW,
+    R_REF_LOW,
     R_TASK_SECTION,
     R_TASK_ASSIGNEE,
     R_TASK_REQUEST,

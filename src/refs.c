@@ -353,7 +353,7 @@ static int identify(rstate *R, vbi_rule_id rule, mention *m, const vbi_doctype *
     const char *t = R->j.b.p;
     size_t a, b, na, nb;
     *dt = NULL;
-    if (rule != R_REF_LAW && grp(R, R_REF_CITE, "ltype", 0, &a, &b)) {
+    if (rule == R_REF_CITE && grp(R, R_REF_CITE, "ltype", 0, &a, &b)) {
         *dt = vbi_doctype_by_name(md, t + a, b - a);
         if (grp(R, R_REF_CITE, "lname", 0, &na, &nb) && !(m->name = adup(R, t + a, nb - a)))
             return VANBAN_ENOMEM;
@@ -370,15 +370,19 @@ static int identify(rstate *R, vbi_rule_id rule, mention *m, const vbi_doctype *
             return VANBAN_ENOMEM;
         if (grp(R, R_REF_LAW, "nnum", 0, &na, &nb) && !(m->number = norm_number(R, t + na, nb - na)))
             return VANBAN_ENOMEM;
-    } else if (rule != R_REF_LAW && grp(R, R_REF_CITE, "vnum", 0, &a, &b)) { /* "văn bản số 87/TB-VPCP" */
-        if (set_number(R, m, a, b)) return VANBAN_ENOMEM;
-        *dt = type_of_number(md, m->number);
-    } else if (rule != R_REF_LAW && grp(R, R_REF_CITE, "xtype", 0, &a, &b)) {
+    } else if (rule == R_REF_LOW) {
+        if (!grp(R, R_REF_LOW, "ltype", 0, &a, &b) || !grp(R, R_REF_LOW, "lnum", 0, &na, &nb))
+            return 0;
+        if (set_number(R, m, na, nb)) return VANBAN_ENOMEM;
+        /* "văn bản số 87/TB-VPCP": the symbol's code tells the type */
+        if (t[a] == 'v' || t[a] == 'V') *dt = type_of_number(md, m->number);
+        else *dt = vbi_doctype_by_name_loose(md, t + a, b - a);
+    } else if (rule == R_REF_CITE && grp(R, R_REF_CITE, "xtype", 0, &a, &b)) {
         /* "công văn số …", "Chương trình hành động số …", "Quyết định của Thủ
            tướng Chính phủ số …", a type and its number in two table cells */
         *dt = vbi_doctype_by_name_loose(md, t + a, b - a);
         if (grp(R, R_REF_CITE, "xnum", 0, &na, &nb) && set_number(R, m, na, nb)) return VANBAN_ENOMEM;
-    } else if (rule != R_REF_LAW && grp(R, R_REF_CITE, "type", 0, &a, &b)) {
+    } else if (rule == R_REF_CITE && grp(R, R_REF_CITE, "type", 0, &a, &b)) {
         /* OCR drops or swaps marks in type names ("Chi thị", "Huớng dẫn"):
            the number that follows is the evidence, the name is matched loosely */
         *dt = vbi_doctype_by_name_loose(md, t + a, b - a);
@@ -780,6 +784,43 @@ nomem:
     return rc;
 }
 
+/* The next citation of ref_low at or after pos: at each "số"/"SỐ" followed by
+   a digit, the words before it are tried, farthest first. */
+static void next_low(rstate *R, size_t pos, size_t *so, size_t *eo)
+{
+    const char *t = R->j.b.p;
+    size_t n = R->j.b.len;
+    for (size_t h = pos; h + 4 < n; h++) {
+        const char *q = memchr(t + h, 0xE1, n - h); /* ố, Ố: E1 BB 91, E1 BB 90 */
+        if (!q) return;
+        h = (size_t)(q - t);
+        if (h < 1 || (t[h - 1] != 's' && t[h - 1] != 'S') || h + 3 > n || (unsigned char)t[h + 1] != 0xBB ||
+            ((unsigned char)t[h + 2] != 0x91 && (unsigned char)t[h + 2] != 0x90))
+            continue;
+        size_t d = h + 3;
+        while (d < n && (t[d] == ' ' || t[d] == ':')) d++;
+        if (d >= n || t[d] < '0' || t[d] > '9') continue;
+        /* word starts before "số", up to five words and 64 bytes back */
+        size_t starts[6], ns = 0, k = h - 1;
+        while (k > pos && ns < 6 && h - k < 64) {
+            while (k > pos && t[k - 1] == ' ') k--;
+            while (k > pos && t[k - 1] != ' ' && t[k - 1] != '\n') k--;
+            if (k < pos || (k > 0 && t[k - 1] == '\n' && ns)) break;
+            size_t w = k; /* "(văn bản số …": the word starts after the bracket */
+            while (w < h && t[w] && strchr("([\"'", t[w])) w++;
+            if (w + 3 < h && (unsigned char)t[w] == 0xE2 && (unsigned char)t[w + 1] == 0x80) w += 3;
+            starts[ns++] = w;
+            if (k > 0 && t[k - 1] == '\n') break;
+        }
+        for (size_t i = ns; i-- > 0;)
+            if (starts[i] >= pos && vbi_match(R->v->p, R_REF_LOW, t, n, starts[i])) {
+                vbi_group0(R->v->p, so, eo);
+                if (*so == starts[i]) return;
+            }
+        *so = SIZE_MAX;
+    }
+}
+
 /* ---- entry -------------------------------------------------------------- */
 
 static bool is_blank(const vbi_docview *v, size_t i) { return v->L[i].flags & VBI_L_BLANK; }
@@ -811,19 +852,23 @@ int vbi_extract_refs(const vbi_docview *v, vbi_doc *D)
         if (!rc) rc = vbi_jtext_sep(&R.j, '\n');
     }
     /* scan */
-    /* two rules (ref_cite, ref_law): the earlier match wins, ref_cite on a
-       tie; each rule's next match is kept until the scan passes it */
-    size_t pos = 0, nx[2] = {0, 0}, ne[2] = {0, 0};
-    bool stale[2] = {true, true};
-    const vbi_rule_id rules[2] = {R_REF_CITE, R_REF_LAW};
+    /* three sources (ref_cite, ref_law, ref_low before a "số"): the earliest
+       match wins, the first source on a tie; each source's next match is
+       kept until the scan passes it */
+    size_t pos = 0, nx[3] = {0, 0, 0}, ne[3] = {0, 0, 0};
+    bool stale[3] = {true, true, true};
+    const vbi_rule_id rules[3] = {R_REF_CITE, R_REF_LAW, R_REF_LOW};
     while (!rc && pos < R.j.b.len) {
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < 3; k++) {
             if (!stale[k]) continue;
             stale[k] = false;
             nx[k] = SIZE_MAX;
-            if (vbi_match(v->p, rules[k], R.j.b.p, R.j.b.len, pos)) vbi_group0(v->p, &nx[k], &ne[k]);
+            if (k == 2) next_low(&R, pos, &nx[k], &ne[k]);
+            else if (vbi_match(v->p, rules[k], R.j.b.p, R.j.b.len, pos)) vbi_group0(v->p, &nx[k], &ne[k]);
         }
-        int k = nx[1] < nx[0] ? 1 : 0;
+        int k = 0;
+        for (int q = 1; q < 3; q++)
+            if (nx[q] < nx[k]) k = q;
         if (nx[k] == SIZE_MAX || ne[k] <= nx[k]) break;
         /* match again: the groups read next are the last match's */
         if (!vbi_match(v->p, rules[k], R.j.b.p, R.j.b.len, nx[k])) break;
@@ -831,7 +876,7 @@ int vbi_extract_refs(const vbi_docview *v, vbi_doc *D)
         vbi_group0(v->p, &so, &eo);
         rc = read_citation(&R, rules[k], so, eo, &next);
         pos = next > eo ? next : eo;
-        for (int q = 0; q < 2; q++)
+        for (int q = 0; q < 3; q++)
             if (nx[q] < pos) stale[q] = true;
     }
     if (!rc) rc = aggregate(&R);

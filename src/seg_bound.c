@@ -51,66 +51,67 @@ static bool header_prefix(const char *s, size_t n)
     return false;
 }
 
+static bool at_start(const char *s, size_t n, const char *w)
+{
+    size_t m = strlen(w);
+    return n >= m && !memcmp(s, w, m);
+}
+
+/* The evidence of line i.  Most lines are body sentences: each test starts
+   with what is cheap (the first byte, the length, a rare byte sequence such
+   as the capital "ỘNG" of "CỘNG HÒA" and "ĐẢNG CỘNG SẢN") before a rule runs. */
 static uint16_t line_evidence(seg *S, size_t i)
 {
     const char *s = TXT(S, i);
-    size_t n = LEN(S, i), so, eo;
-    uint16_t ev = 0;
-    unsigned char c0 = (unsigned char)s[0];
-    if (S->L[i].nchars > 200) return 0;
-    if (seg_has(s, n, "CỘNG H") || seg_has(s, n, "Cộng h") || seg_has(s, n, "CỘNG Hò")) {
-        if (match_piece(S, R_NATIONAL_STATE, S->L[i].off, n, &so, &eo) &&
-            header_prefix(s, so - S->L[i].off) && mostly_caps(S->t + so, eo - so))
+    size_t n = LEN(S, i), off = S->L[i].off, so, eo, a, b;
+    uint16_t ev = 0, fl = S->L[i].flags;
+    unsigned char c0 = (unsigned char)s[0], c1 = n > 1 ? (unsigned char)s[1] : 0;
+    uint32_t nch = S->L[i].nchars;
+    if (nch > 200) return 0;
+    if (seg_has(s, n, "ỘNG")) {
+        if (match_piece(S, R_NATIONAL_STATE, off, n, &so, &eo) && header_prefix(s, so - off) &&
+            mostly_caps(S->t + so, eo - so))
             ev |= EV_NAT;
+        if (match_piece(S, R_NATIONAL_PARTY, off, n, &so, &eo) && header_prefix(s, so - off) &&
+            mostly_caps(S->t + so, eo - so))
+            ev |= EV_PARTY;
     }
-    if (seg_has(s, n, "ĐẢNG CỘNG") && match_piece(S, R_NATIONAL_PARTY, S->L[i].off, n, &so, &eo) &&
-        header_prefix(s, so - S->L[i].off) && mostly_caps(S->t + so, eo - so))
-        ev |= EV_PARTY;
-    if ((seg_has(s, n, "ộc lập") || seg_has(s, n, "ỘC LẬP")) && S->L[i].nchars <= 90 &&
-        match_piece(S, R_MOTTO, S->L[i].off, n, &so, &eo) &&
-        (header_prefix(s, so - S->L[i].off) || (ev & (EV_NAT | EV_PARTY))))
+    if (nch <= 90 && (seg_has(s, n, "ộc lập") || seg_has(s, n, "ỘC LẬP")) &&
+        match_piece(S, R_MOTTO, off, n, &so, &eo) &&
+        (header_prefix(s, so - off) || (ev & (EV_NAT | EV_PARTY))))
         ev |= EV_MOTTO;
     if (c0 == 'S' || c0 == 's' || c0 == 'L' || c0 == 'B' || c0 == 'P' || c0 == 'N' || c0 == 0xC4) {
-        if (match_piece(S, R_NUMBER, S->L[i].off, n, &so, &eo) &&
-            header_prefix(s, so - S->L[i].off))
+        if (match_piece(S, R_NUMBER, off, n, &so, &eo) && header_prefix(s, so - off))
             ev |= EV_NUM;
         else if (match_line(S, R_NUMBER_BLANK, i))
             ev |= EV_NUMX;
     }
-    if (seg_has(s, n, "ngày") || seg_has(s, n, "Ngày") || seg_has(s, n, "NGÀY")) {
-        size_t a, b;
-        size_t pa, pb;
-        if (match_piece(S, R_DATELINE, S->L[i].off, n, &so, &eo) &&
-            header_prefix(s, so - S->L[i].off) &&
+    if (seg_has(s, n, "gày") || seg_has(s, n, "GÀY")) { /* ngày, Ngày, NGÀY */
+        if (match_piece(S, R_DATELINE, off, n, &so, &eo) && header_prefix(s, so - off) &&
             /* without a place, the date is the whole line ("ngày 07 tháng 4
                năm 2009 của Bộ …" is a wrapped body line) */
-            (group(S, R_DATELINE, "place", S->L[i].off, &pa, &pb) ||
-             only_punct(S->t + eo, S->L[i].off + n - eo)))
+            (group(S, R_DATELINE, "place", off, &a, &b) || only_punct(S->t + eo, off + n - eo)))
             ev |= EV_DATE;
-        else if (match_piece(S, R_DATELINE_NUMERIC, S->L[i].off, n, &so, &eo) &&
-                 group(S, R_DATELINE_NUMERIC, "place", S->L[i].off, &a, &b) &&
-                 header_prefix(s, so - S->L[i].off))
+        else if (match_piece(S, R_DATELINE_NUMERIC, off, n, &so, &eo) &&
+                 group(S, R_DATELINE_NUMERIC, "place", off, &a, &b) && header_prefix(s, so - off))
             ev |= EV_DATE;
         else if (match_line(S, R_DATE_BLANK, i))
             ev |= EV_DATEX;
     }
-    if ((S->L[i].flags & VBI_L_CAPS) && match_line(S, R_TYPE_LINE, i)) ev |= EV_TYPE;
+    if ((fl & VBI_L_CAPS) && match_line(S, R_TYPE_LINE, i)) ev |= EV_TYPE;
     if (c0 == 'V' && match_line(S, R_VV, i)) ev |= EV_VV;
-    if (seg_has(s, n, "XÁC THỰC VĂN BẢN HỢP NHẤT")) ev |= EV_XACTHUC;
-    if ((seg_has(s, n, "kèm theo") || seg_has(s, n, "Kèm theo") || seg_has(s, n, "KÈM THEO")) &&
+    if ((fl & VBI_L_CAPS) && seg_has(s, n, "XÁC THỰC VĂN BẢN HỢP NHẤT")) ev |= EV_XACTHUC;
+    if ((c0 == '(' || c0 == '[' || c0 == 'B' || c0 == 'K' || c0 == 'k' || c0 == 'b') &&
         match_line(S, R_KEMTHEO, i))
         ev |= EV_KEMTHEO;
-    if ((c0 == 'P' || c0 == 'M' || c0 == 'B') && S->L[i].nchars <= 160 &&
-        match_line(S, R_ANNEX_LABEL, i))
+    if ((c0 == 'P' || c0 == 'M' || c0 == 'B') && nch <= 160 && match_line(S, R_ANNEX_LABEL, i))
         ev |= EV_ANNEX;
-    if ((c0 == 'N' || c0 == 'T' || c0 == 'K' || c0 == 'Q') &&
-        (match_line(S, R_NOI_NHAN, i) || match_line(S, R_SIGN_MARKER, i)))
+    bool dash0 = c0 == '-' || c0 == 0xE2;
+    if (((c0 == 'N' || c1 == 'N' || dash0) && match_line(S, R_NOI_NHAN, i)) ||
+        ((c0 == 'T' || c0 == 'K' || c0 == 'Q') && match_line(S, R_SIGN_MARKER, i)))
         ev |= EV_TAIL;
-    if ((c0 == 0xC4 || c0 == 'C' || c0 == 'K') &&
-        (seg_has(s, n, "Điều ") || seg_has(s, n, "Chương ") || seg_has(s, n, "Kính gửi"))) {
-        if (match_line(S, R_KINH_GUI, i)) ev |= EV_BODY;
-        else if (is_label(S, i) && (s[0] != 'K')) ev |= EV_BODY;
-    }
+    if ((c0 == 'K' || dash0) && match_line(S, R_KINH_GUI, i)) ev |= EV_BODY;
+    else if ((at_start(s, n, "Điều") || at_start(s, n, "Chương")) && is_label(S, i)) ev |= EV_BODY;
     return ev;
 }
 

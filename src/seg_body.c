@@ -8,6 +8,13 @@
 
 /* ---- addressees --------------------------------------------------------- */
 
+static bool upper_at(const char *s, size_t n)
+{
+    size_t adv;
+    int32_t c = vbi_utf8_decode(s, n, &adv);
+    return vbi_is_letter_cp(c) && !vbi_is_lower_cp(c);
+}
+
 /* Addressees from line k ("Kính gửi: …").  *next: the first line after. */
 int parse_addressees(seg *S, vbi_doc *D, size_t k, size_t end, size_t *next)
 {
@@ -17,9 +24,19 @@ int parse_addressees(seg *S, vbi_doc *D, size_t k, size_t end, size_t *next)
     size_t off = S->L[k].off, len = LEN(S, k), a, b;
     match_piece(S, R_KINH_GUI, off, len, NULL, NULL);
     if (group(S, R_KINH_GUI, "rest", off, &a, &b)) {
-        size_t o = a, n = b - a;
-        while (n && S->t[o] == ' ') { o++; n--; }
-        if (n) rc = item_add(S, &it, o, n, true, &l);
+        /* "Kính gửi: Sở Y tế; Sở Công Thương; …": items on one line */
+        size_t o = a;
+        while (o < b && S->t[o] == ' ') o++;
+        while (!rc && o < b) {
+            size_t e = o;
+            while (e < b && !(S->t[e] == ';' && e + 2 < b && S->t[e + 1] == ' ' &&
+                              upper_at(S->t + e + 2, b - e - 2)))
+                e++;
+            if (e < b) e++; /* keep the ';', trimmed when the item is flushed */
+            rc = item_add(S, &it, o, e - o, true, &l);
+            o = e;
+            while (o < b && S->t[o] == ' ') o++;
+        }
     }
     size_t i = k + 1, last = k;
     while (!rc && i < end) {

@@ -115,12 +115,16 @@ static void cut_datelines(cutter *c, size_t from)
 }
 
 /* Cues inside the line: "V/v", "Kính gửi:", "Nơi nhận:", signing markers. */
+static void cut_body_after(cutter *c, size_t from);
+
 static void cut_cues(cutter *c, size_t from, bool markers)
 {
     size_t so, eo, a, b;
     while (find(c, R_SPLIT_CUE, from, &so, &eo)) {
         bool mk = vbi_group(c->p, R_SPLIT_CUE, "mk", &a, &b);
         if (!mk || markers) add_cut(c, so);
+        /* "… Kính gửi: Sở X. Thực hiện …": the body follows the addressee */
+        if (!mk && c->s[so] == 'K') cut_body_after(c, eo);
         from = eo > so ? eo : so + 1;
     }
 }

@@ -29,7 +29,8 @@ signer ("empty").
 Held-out files are scored but never listed one by one unless
 --show-heldout is given: the parser is not tuned on them.  The --min-* and
 --max-empty checks apply to the dev part and to coverage; exit 1 if one
-fails.  Exit 0 with SKIP when the data directory is absent.
+fails, or if vanban fails on any file.  Exit 77 (skipped, for meson) with
+SKIP when the data directory is absent.
 """
 import concurrent.futures
 import difflib
@@ -396,7 +397,8 @@ def coverage(vanban, data_dir, jobs):
             if not any([d.get('number'), d.get('date'), d.get('issuer'), d.get('type'),
                         d.get('subject'), sig.get('name')]):
                 b[3] += 1
-    return by
+    failed = [os.path.relpath(p, data_dir) for p in paths if res[p][0] is None]
+    return by, failed
 
 
 def main():
@@ -426,7 +428,7 @@ def main():
     vanban, data_dir = pos[0], opts['--data']
     if not os.path.isdir(data_dir):
         print('SKIP: %s is absent' % data_dir)
-        return 0
+        return 77  # meson's exit status for a skipped test
     jobs = int(opts['-j'])
     groups = {}
     for line in open(os.path.join(ROOT, 'tests', 'real', 'files.tsv'), encoding='utf-8'):
@@ -479,8 +481,10 @@ def main():
                 out.append('  folder %-32s %3d files  structure %5.1f%%  references %5.1f%%  lost %d  invented %d' % (
                     grp, ft.files, pct(r, tot), pct(*ft.refs), ft.lost, ft.invented))
     cov = None
+    failed = [g['file'] for g, p in zip(golds, paths) if res[p][0] is None]
     if not flags['--no-coverage']:
-        cov = coverage(vanban, data_dir, jobs)
+        cov, cfailed = coverage(vanban, data_dir, jobs)
+        failed = sorted(set(failed) | set(cfailed))
         n = sum(b[0] for b in cov.values())
         first = sum(b[1] for b in cov.values())
         docs = sum(b[2] for b in cov.values())
@@ -512,6 +516,8 @@ def main():
         docs = sum(b[2] for b in cov.values())
         if pct(sum(b[3] for b in cov.values()), docs) > 100 * float(opts['--max-empty']):
             fails.append('coverage: empty documents above %s' % opts['--max-empty'])
+    for f in failed:
+        fails.append('vanban failed on %s' % f)
     for f in fails:
         print('FAIL: ' + f)
     return 1 if fails else 0

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Documents composed in the layouts real files arrive in (portal pages,
+table exports, flattened OCR lines, annexes, consolidated texts, several
+documents in one file): each is parsed and its fields checked.
+
+usage: test_layouts.py VANBAN DIR
+The documents are written for this test (their bodies, names and numbers are
+invented); the layouts are those of ../shared/data and of the issue reports.
+"""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from tap import check, done  # noqa: E402
+
+VANBAN, DIR = sys.argv[1], sys.argv[2]
+
+
+def parse(name):
+    p = subprocess.run([VANBAN, 'parse', '--compact', os.path.join(DIR, name)], capture_output=True)
+    if p.returncode != 0:
+        check(False, '%s parses' % name, p.stderr.decode('utf-8', 'replace'))
+        return {'documents': [], 'warnings': []}
+    return json.loads(p.stdout)
+
+
+def codes(out):
+    return [w['code'] for w in out['warnings']]
+
+
+def sig(d):
+    s = d['signature'] or {}
+    return (s.get('marker'), s.get('authority'), s.get('title'), s.get('name'))
+
+
+def refs(d):
+    return [(r['type'], r['number'], r['name']) for r in d['references']]
+
+
+# a portal page: source line, title, metadata table, header as a table row
+out = parse('portal_banner.md')
+ds = out['documents']
+check(len(ds) == 1, 'portal page: one document, not the banner or the metadata', len(ds))
+d = ds[0] if ds else {}
+check((d.get('number') or {}).get('raw') == '215/UBND-VX', 'portal page: number from the table cell', d.get('number'))
+check(d.get('date') == '2025-01-20' and d.get('place') == 'Hòa Bình', 'portal page: place and date')
+check((d.get('issuer') or {}).get('name') == 'ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH',
+      'portal page: issuer without the rule glued to it', d.get('issuer'))
+check(d.get('subject') == 'tăng cường kiểm tra an toàn thực phẩm dịp Tết Nguyên đán',
+      'portal page: subject after V/v in the number cell', d.get('subject'))
+check(d.get('addressees') == ['Sở Y tế', 'Sở Công Thương', 'Ủy ban nhân dân các huyện, thành phố'],
+      'portal page: addressees separated by semicolons on one line', d.get('addressees'))
+check(d.get('recipients') == ['Như trên', 'Chủ tịch UBND tỉnh (b/c)', 'Lưu: VT, VX'],
+      'portal page: recipients from one table cell', d.get('recipients'))
+check(sig(d) == ('KT.', 'KT. CHỦ TỊCH', 'PHÓ CHỦ TỊCH', 'Trần Minh Khoa'),
+      'portal page: flattened signature cell cut into marker, post and name', sig(d))
+check('preamble' in codes(out), 'portal page: the banner is reported as a preamble', codes(out))
+
+# YAML front matter, metadata with a signing marker, a portal section after
+out = parse('front_matter.md')
+ds = out['documents']
+check(len(ds) == 1, 'front matter: one document', len(ds))
+d = ds[0] if ds else {}
+check((d.get('number') or {}).get('raw') == '48/QĐ-UBND' and d.get('date') == '2025-03-14',
+      'front matter: number and date of the document, not of the metadata')
+check((d.get('issuer') or {}).get('name') == 'ỦY BAN NHÂN DÂN HUYỆN TAM ĐƯỜNG',
+      'front matter: issuer wrapped over two bold lines', d.get('issuer'))
+check([s['label'] for s in d.get('sections', [])] == ['Điều 1.', 'Điều 2.', 'Điều 3.'],
+      'front matter: the enacting formula after the body is not a section',
+      [s['label'] for s in d.get('sections', [])])
+check(('Nghị định', '102/2024/NĐ-CP', None) not in refs(d),
+      "front matter: the portal's related texts are not references", refs(d))
+check('preamble' in codes(out) and 'trailer' in codes(out),
+      'front matter: preamble and trailer reported', codes(out))
+
+# the national name and the motto inside body sentences
+out = parse('motto_in_body.txt')
+ds = out['documents']
+check(len(ds) == 1, 'motto in the body: no new document in the middle', len(ds))
+d = ds[0] if ds else {}
+check(sig(d)[3] == 'Phạm Văn Tâm', 'motto in the body: the signature stays with its document', sig(d))
+
+# annexes: an attached regulation, a Phụ lục, a form with its own header
+out = parse('annexes.txt')
+ds = out['documents']
+check(len(ds) == 1, 'annexes: one document, the attached texts are its annexes', len(ds))
+d = ds[0] if ds else {}
+check([(a['label'], a['title']) for a in d.get('annexes', [])] ==
+      [('QUY CHẾ', 'Quản lý cụm công nghiệp trên địa bàn tỉnh'), ('PHỤ LỤC I', 'DANH MỤC CỤM CÔNG NGHIỆP'),
+       ('Mẫu số 01', None)], 'annexes: labels and titles in order',
+      [(a['label'], a['title']) for a in d.get('annexes', [])])
+check(all(a['span'] and a['span'][0] < a['span'][1] for a in d.get('annexes', [])), 'annexes: spans')
+check(('Nghị định', '32/2024/NĐ-CP', None) in refs(d), 'annexes: citations inside an annex count', refs(d))
+check([s['label'] for s in d.get('sections', [])] == ['Điều 1.', 'Điều 2.'],
+      "annexes: the regulation's articles are not the decision's sections")
+
+# a flattened header and a flattened tail, citations cut by a line break
+out = parse('flattened.txt')
+d = (out['documents'] or [{}])[0]
+check((d.get('issuer') or {}).get('name') == 'SỞ TÀI CHÍNH' and
+      (d.get('issuer') or {}).get('parent') == 'UBND TỈNH YÊN BÁI',
+      'flattened: issuer and parent on one line with the national header', d.get('issuer'))
+check((d.get('number') or {}).get('raw') == '318/STC-QLNS' and d.get('date') == '2025-07-08' and
+      d.get('place') == 'Yên Bái', 'flattened: number, place and date from one line')
+check(d.get('subject') == 'hướng dẫn lập dự toán ngân sách năm 2026', 'flattened: subject', d.get('subject'))
+check(d.get('addressees') == ['Các sở, ban, ngành thuộc tỉnh'],
+      'flattened: the addressee ends where the body begins', d.get('addressees'))
+check(sig(d) == ('KT.', 'KT. GIÁM ĐỐC', 'PHÓ GIÁM ĐỐC', 'Nguyễn Văn Hòa'),
+      'flattened: signature after the recipients on the same line', sig(d))
+r = refs(d)
+check(('Luật', '67/2020/QH14', None) in r, "flattened: 'Luật số' / '67/2020/QH14' across a line break", r)
+check(('Luật', None, 'Luật Giá') in r and ('Nghị định', '85/2024/NĐ-CP', None) in r,
+      "flattened: 'Luật Giá được sửa đổi … bởi Nghị định số 85/2024/NĐ-CP' is two references", r)
+check(('Luật', None, 'Luật đất đai') in r, 'flattened: a law cited by its name in lower case', r)
+
+# signatures: a rank and no marker, a name glued to the last recipient, a
+# bare TL., Party markers T/M and K/T
+out = parse('signatures.txt')
+ds = out['documents']
+check(len(ds) == 4, 'signatures: four documents', len(ds))
+if len(ds) == 4:
+    check(sig(ds[0]) == (None, None, 'BỘ TRƯỞNG', 'Phan Hải Đăng'), 'signatures: a rank is not part of the name',
+          sig(ds[0]))
+    check(sig(ds[1]) == ('KT.', 'KT. GIÁM ĐỐC', 'PHÓ GIÁM ĐỐC', 'Vũ Thị Lan') and
+          ds[1]['recipients'] == ['Như trên', 'Lưu: VT, QLXD'],
+          "signatures: a name glued to the 'Lưu:' item", (sig(ds[1]), ds[1]['recipients']))
+    check(sig(ds[2]) == ('TL.', 'TL. BỘ TRƯỞNG, CHỦ NHIỆM', 'VỤ TRƯỞNG VỤ KINH TẾ TỔNG HỢP', 'Trần Quốc Bảo'),
+          'signatures: a bare TL. line takes the next line as its authority', sig(ds[2]))
+    check(sig(ds[3]) == ('T/M', 'T/M BAN THƯỜNG VỤ / K/T BÍ THƯ', 'PHÓ BÍ THƯ THƯỜNG TRỰC', 'Hoàng Văn Sơn')
+          and ds[3]['format'] == 'party', 'signatures: stacked Party markers', sig(ds[3]))
+
+# a consolidated text: header without a number, XÁC THỰC block at the end
+out = parse('consolidated.txt')
+ds = out['documents']
+check(len(ds) == 1, 'consolidated: one document', len(ds))
+d = ds[0] if ds else {}
+check((d.get('type') or {}).get('name') == 'Văn bản hợp nhất' and
+      (d.get('number') or {}).get('raw') == '09/VBHN-BNV' and d.get('date') == '2025-02-12',
+      'consolidated: type, number and date from the authentication block')
+check(d.get('subject') == 'Hướng dẫn chế độ phụ cấp đối với công chức làm công tác lưu trữ',
+      "consolidated: the subject is the title, not the signer's name", d.get('subject'))
+check((d.get('issuer') or {}).get('name') == 'BỘ NỘI VỤ' and sig(d)[3] == 'Vũ Đăng Minh',
+      'consolidated: issuer and signer of the authentication')
+check('furniture' in codes(out), 'consolidated: running heads are furniture', codes(out))
+
+# two documents, each with its own header and signature
+out = parse('two_documents.txt')
+ds = out['documents']
+check(len(ds) == 2, 'two documents: both found', len(ds))
+if len(ds) == 2:
+    check((ds[0]['number'] or {}).get('raw') == '402/UBND-VP' and (ds[1]['number'] or {}).get('raw') == '14/HD-SNV',
+          'two documents: each its own number')
+    check((ds[1]['type'] or {}).get('name') == 'Hướng dẫn' and ds[1]['date'] == '2025-06-02',
+          'two documents: the second one whole')
+    check(ds[0]['span'][1] <= ds[1]['span'][0], 'two documents: spans do not overlap')
+
+# every document of every layout has a header field
+for name in sorted(os.listdir(DIR)):
+    if name.endswith('.py'):
+        continue
+    for i, d in enumerate(parse(name)['documents']):
+        check(any([d['number'], d['date'], d['issuer'], d['type'], d['national_header']]),
+              '%s document %d has a header field' % (name, i + 1))
+done()

@@ -336,9 +336,12 @@ static int append_loose(const vanban_model *m, vbi_buf *b)
                 rc = vbi_buf_put(b, "[", 1);
                 if (!rc) rc = vbi_buf_put(b, cls, strlen(cls));
                 if (!rc) rc = vbi_buf_put(b, "]", 1);
-            } else if (adv == 1 && ((s[k] | 0x20) >= 'a' && (s[k] | 0x20) <= 'z') && k > 0) {
+            } else if (adv == 1 && ((s[k] | 0x20) >= 'a' && (s[k] | 0x20) <= 'z') && k > 0 &&
+                       s[k - 1] == ' ') {
+                /* a later word may start in capitals ("Thông tư Liên tịch"),
+                   not the rest of it: "CHỈ THỊ 12" of a heading is no citation */
                 char cls2[5] = {'[', (char)(s[k] | 0x20), (char)(s[k] & ~0x20), ']', 0};
-                rc = vbi_buf_put(b, cls2, 4); /* "Thông tư Liên tịch" */
+                rc = vbi_buf_put(b, cls2, 4);
             } else {
                 rc = vbi_buf_put(b, s + k, adv);
             }
@@ -538,6 +541,15 @@ int vanban_model_load(const char *dir, vanban_model **out, vanban_error *err)
         size_t len = 0;
         vbi_buf b = {0};
         if (dir) {
+            /* laws.txt is optional in a grammar directory (one made before
+               it existed): without it, laws are found by number or date */
+            if (!strcmp(name, "laws.txt")) {
+                char lp[4096];
+                snprintf(lp, sizeof lp, "%s/%s", dir, name);
+                FILE *lf = fopen(lp, "rb");
+                if (!lf && errno == ENOENT) continue;
+                if (lf) fclose(lf);
+            }
             rc = read_file(dir, name, &b, err);
             data = b.p ? b.p : "";
             len = b.len;

@@ -3,6 +3,8 @@
 that every span points at the text of its value (the span property).
 
 usage: check_output.py VANBAN SCHEMA CORPUS_DIR
+       check_output.py VANBAN SCHEMA --data DIR   (every file under DIR, as
+       ../shared/data; exit 77, skipped, when DIR is absent)
 A span is right when the words of the value are, in order, among the words of
 the original bytes under the span, and the span starts with the value's first
 word and ends with its last (case-insensitive: repairs may change case).
@@ -74,8 +76,9 @@ def check_sections(raw, secs, outer, what, errors, level=1):
         s, e = sec['span']
         if not (outer[0] <= s < e <= outer[1]):
             errors.append('%s: span %s not inside %s' % (w, sec['span'], outer))
-        text = raw[s:e].decode('utf-8', 'replace')
-        if sec['label'] and sec['label'].casefold() not in unicodedata.normalize('NFC', text).casefold()[:200]:
+        text = corrected(raw, s, e, CORR)
+        head = re.sub(r'\s+', ' ', unicodedata.normalize('NFC', text).casefold()[:200])
+        if sec['label'] and sec['label'].casefold() not in head:
             errors.append('%s: label not at the start of its span' % w)
         # the title is the repaired text: compare with the span as corrected
         if sec['title'] and not subsequence(words(sec['title']), words(corrected(raw, s, e, CORR))):
@@ -84,13 +87,21 @@ def check_sections(raw, secs, outer, what, errors, level=1):
 
 
 def main():
-    vanban, schema_path, corpus = sys.argv[1:4]
+    vanban, schema_path = sys.argv[1:3]
     validator = jsonschema.Draft202012Validator(json.load(open(schema_path, encoding='utf-8')))
     errors = []
-    files = sorted(glob.glob(os.path.join(corpus, '*.txt')))
+    if sys.argv[3] == '--data':
+        data = sys.argv[4]
+        if not os.path.isdir(data):
+            print('SKIP: %s is absent' % data)
+            sys.exit(77)
+        files = sorted(p for p in glob.glob(os.path.join(data, '**', '*'), recursive=True)
+                       if os.path.isfile(p) and os.path.dirname(p) != data.rstrip('/'))
+    else:
+        files = sorted(glob.glob(os.path.join(sys.argv[3], '*.txt')))
     for path in files:
         raw = open(path, 'rb').read()
-        p = subprocess.run([vanban, 'parse', path], capture_output=True)
+        p = subprocess.run([vanban, 'parse', '--max-bytes', '200000000', path], capture_output=True)
         if p.returncode != 0:
             errors.append('%s: exit %d %s' % (path, p.returncode, p.stderr.decode()))
             continue
@@ -135,11 +146,16 @@ def main():
                 if unicodedata.normalize('NFC', got) != unicodedata.normalize('NFC', c['from']):
                     errors.append('%s: correction span %s holds %r, not %r' % (what, c['span'], got, c['from']))
             check_sections(raw, d['sections'], d['span'], what, errors)
+            for a in d['annexes']:
+                if a['span'] and not (d['span'][0] <= a['span'][0] < a['span'][1] <= d['span'][1]):
+                    errors.append('%s: annex %r span %s outside the document' % (what, a['label'], a['span']))
             for ref in d['references']:
                 lead = re.match(r'\d+', ref['number'] or '')
                 for rs in ref['spans']:
-                    text = unicodedata.normalize('NFC', raw[rs[0]:rs[1]].decode('utf-8', 'replace'))
-                    if lead and lead.group(0) not in text:
+                    text = unicodedata.normalize('NFC', corrected(raw, rs[0], rs[1], CORR))
+                    # a law cited by its name alone is a mention of the numbered one
+                    named = ref['name'] and subsequence(words(ref['name'])[:2], words(text))
+                    if lead and lead.group(0) not in text and not named:
                         errors.append('%s: reference %s span %s holds %r' % (what, ref['number'], rs, text[:80]))
             for task in d['tasks']:
                 # the assignee may come from the lead-in of a list ("… yêu cầu
@@ -147,7 +163,7 @@ def main():
                 ts, te = task['span']
                 if not (d['span'][0] <= ts < te <= d['span'][1]):
                     errors.append('%s: task span %s outside the document' % (what, task['span']))
-                elif task['action'] and not subsequence(words(task['action'])[:3], words(raw[ts:te].decode('utf-8', 'replace'))):
+                elif task['action'] and not subsequence(words(task['action'])[:3], words(corrected(raw, ts, te, CORR))):
                     errors.append('%s: task span %s does not hold its action' % (what, task['span']))
     for e in errors:
         print(e)

@@ -50,6 +50,8 @@ static const char *const rule_names[R__COUNT] = {
     [R_AUTHORITY_LINE] = "authority_line",
     [R_ISSUER_SPLIT] = "issuer_split",
     [R_PORTAL_HEAD] = "portal_head",
+    [R_ISSUER_BODY] = "issuer_body",
+    [R_TYPE_HEAD] = "type_head",
     [R_CAPS_NAME] = "caps_name",
     [R_PASSED_DATE] = "passed_date",
     [R_REF_CITE] = "ref_cite",
@@ -72,8 +74,8 @@ static const char *const rule_names[R__COUNT] = {
 };
 
 /* Files that make up a model, in load order. */
-static const char *const model_files[] = {"doctypes.tsv", "laws.txt", "header.pcre",
-                                          "body.pcre", "refs.pcre"};
+static const char *const model_files[] = {"doctypes.tsv", "laws.txt", "issuers.tsv",
+                                          "header.pcre", "body.pcre", "refs.pcre"};
 
 static void set_err(vanban_error *err, int code, const char *file, int line, size_t off,
                     const char *fmt, ...)
@@ -228,6 +230,44 @@ static int load_laws(vanban_model *m, const char *data, size_t len, vanban_error
     return 0;
 nomem:
     set_err(err, VANBAN_ENOMEM, "laws.txt", 0, 0, "out of memory");
+    return VANBAN_ENOMEM;
+}
+
+/* issuers.tsv: "code<TAB>name" lines; '#' comments. */
+static int load_issuers(vanban_model *m, const char *data, size_t len, vanban_error *err)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < len; i++) cap += data[i] == '\n';
+    m->issuer_codes = vbi_arena_alloc(&m->arena, (cap + 1) * sizeof *m->issuer_codes);
+    m->issuer_names = vbi_arena_alloc(&m->arena, (cap + 1) * sizeof *m->issuer_names);
+    if (!m->issuer_codes || !m->issuer_names) goto nomem;
+    const char *p = data, *end = data + len;
+    int lineno = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        lineno++;
+        while (le > p && (le[-1] == '\r' || le[-1] == ' ')) le--;
+        if (le > p && *p != '#') {
+            const char *tab = memchr(p, '\t', (size_t)(le - p));
+            if (!tab || tab == p || tab + 1 >= le) {
+                set_err(err, VANBAN_EGRAMMAR, "issuers.tsv", lineno, 0,
+                        "issuers.tsv:%d: expected 'code<TAB>name'", lineno);
+                return VANBAN_EGRAMMAR;
+            }
+            size_t k = m->nissuers;
+            if (k < cap) {
+                m->issuer_codes[k] = vbi_arena_strndup(&m->arena, p, (size_t)(tab - p));
+                m->issuer_names[k] = vbi_arena_strndup(&m->arena, tab + 1, (size_t)(le - tab - 1));
+                if (!m->issuer_codes[k] || !m->issuer_names[k]) goto nomem;
+                m->nissuers++;
+            }
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+nomem:
+    set_err(err, VANBAN_ENOMEM, "issuers.tsv", 0, 0, "out of memory");
     return VANBAN_ENOMEM;
 }
 
@@ -541,9 +581,10 @@ int vanban_model_load(const char *dir, vanban_model **out, vanban_error *err)
         size_t len = 0;
         vbi_buf b = {0};
         if (dir) {
-            /* laws.txt is optional in a grammar directory (one made before
-               it existed): without it, laws are found by number or date */
-            if (!strcmp(name, "laws.txt")) {
+            /* laws.txt and issuers.tsv are optional in a grammar directory
+               (one made before they existed): without them, laws are found
+               by number or date, and issuers only where the text names them */
+            if (!strcmp(name, "laws.txt") || !strcmp(name, "issuers.tsv")) {
                 char lp[4096];
                 snprintf(lp, sizeof lp, "%s/%s", dir, name);
                 FILE *lf = fopen(lp, "rb");
@@ -566,7 +607,8 @@ int vanban_model_load(const char *dir, vanban_model **out, vanban_error *err)
         }
         if (!rc) {
             size_t nl = strlen(name);
-            if (nl > 4 && !strcmp(name + nl - 4, ".tsv")) rc = load_doctypes(m, data, len, err);
+            if (!strcmp(name, "issuers.tsv")) rc = load_issuers(m, data, len, err);
+            else if (nl > 4 && !strcmp(name + nl - 4, ".tsv")) rc = load_doctypes(m, data, len, err);
             else if (nl > 4 && !strcmp(name + nl - 4, ".txt")) rc = load_laws(m, data, len, err);
             else rc = load_rules(m, name, data, len, err);
         }
@@ -629,6 +671,14 @@ const vbi_doctype *vbi_doctype_by_name(const vanban_model *m, const char *s, siz
 {
     for (size_t i = 0; i < m->ntypes; i++)
         if (eq(m->types[i].name, s, n)) return &m->types[i];
+    return NULL;
+}
+
+const char *vbi_issuer_by_code(const vanban_model *m, const char *s, size_t n)
+{
+    for (size_t i = 0; i < m->nissuers; i++)
+        if (strlen(m->issuer_codes[i]) == n && !memcmp(m->issuer_codes[i], s, n))
+            return m->issuer_names[i];
     return NULL;
 }
 

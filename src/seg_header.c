@@ -58,7 +58,7 @@ static bool is_anchor_any(seg *S, size_t i)
 
 size_t header_end(seg *S, size_t start, size_t end)
 {
-    bool typed = false, subj = false;
+    bool typed = false, subj = false, caps_subj = false;
     size_t count = 0, last_nb = start, last_item = start;
     for (size_t i = start; i < end; i++) {
         if (blank(S, i)) continue;
@@ -70,7 +70,15 @@ size_t header_end(seg *S, size_t start, size_t end)
             match(S, R_NOI_NHAN, off, len) || match(S, R_SIGN_MARKER, off, len))
             return i;
         if (match(S, R_SEPARATOR, off, len)) {
-            if (typed || subj) return i + 1;
+            /* a rule under the type or subject ends the header, unless the
+               number or the national header comes next, or an issuer line
+               and then one of them ("# THÔNG TƯ" / "Số: …" / "---" /
+               "BỘ X" / national header), or the type again before any
+               subject */
+            size_t nx = next_nb(S, i + 1, end), nx2 = nx < end ? next_nb(S, nx + 1, end) : end;
+            bool more = (nx < end && (is_anchor_any(S, nx) || (!subj && (S->ev[nx] & EV_TYPE)))) ||
+                        (nx2 < end && (S->L[nx].flags & VBI_L_CAPS) && is_anchor_any(S, nx2));
+            if ((typed || subj) && !more) return i + 1;
             continue;
         }
         if (only_punct(TXT(S, i), len)) continue; /* the star under a Party issuer, "*+" */
@@ -80,6 +88,7 @@ size_t header_end(seg *S, size_t start, size_t end)
         }
         if (match(S, R_TYPE_LINE, off, len)) {
             typed = true;
+            caps_subj = false;
             last_nb = i;
             continue;
         }
@@ -92,9 +101,15 @@ size_t header_end(seg *S, size_t start, size_t end)
         bool label = is_label(S, i) && !(S->L[i].flags & VBI_L_CELL);
         if (label && !lower) return i;
         if (S->L[i].flags & VBI_L_CAPS) {
+            caps_subj |= typed && !subj && next_nb(S, last_nb + 1, end) == i &&
+                         match_line(S, R_TYPE_LINE, last_nb);
             last_nb = i;
             continue;
         }
+        /* a subject in capitals under the type does not go on in sentence
+           case: "LUẬT" / "AN TOÀN, VỆ SINH LAO ĐỘNG" / "Luật An toàn, vệ
+           sinh lao động số 84/2015/QH13 ngày …" (a consolidated text) */
+        if (caps_subj && !subj && !lower) return i;
         /* the line right under the type is its subject, however long */
         if (typed && !subj && S->L[i].nchars < 600 && !match(S, R_BODY_START, off, len) &&
             next_nb(S, last_nb + 1, end) == i && match_line(S, R_TYPE_LINE, last_nb)) {
@@ -367,6 +382,44 @@ static int take_issuer(seg *S, vbi_doc *D, pieces *ps, size_t limit)
     return rc;
 }
 
+/* An issuer printed below the type or the number ("# THÔNG TƯ" / "Số: …" /
+   "BỘ Y TẾ" / "CỘNG HÒA …"): a body's name in capitals on a line that holds,
+   or stands next to, the national header, the motto, the number or the date.
+   A line that continues it (R_ISSUER_CONTINUATION) joins it. */
+static int take_issuer_late(seg *S, vbi_doc *D, pieces *ps, size_t start, size_t hend)
+{
+    const uint16_t near = EV_NAT | EV_PARTY | EV_MOTTO | EV_NUM | EV_NUMX | EV_DATE | EV_DATEX;
+    for (size_t k = 0; k < ps->n; k++) {
+        piece *pc = &ps->v[k];
+        if (pc->kind != P_CAPS || !match_piece(S, R_ISSUER_BODY, pc->off, pc->len, NULL, NULL))
+            continue;
+        size_t i = pc->line, nx = next_nb(S, i + 1, hend), pv = i;
+        while (pv > start && blank(S, pv - 1)) pv--;
+        pv = pv > start ? pv - 1 : SIZE_MAX;
+        if (!((S->ev[i] & near) || (nx < hend && (S->ev[nx] & near)) ||
+              (pv != SIZE_MAX && (S->ev[pv] & near))))
+            continue;
+        acc a;
+        acc_init(&a);
+        int rc = acc_add(S, &a, pc->off, pc->len);
+        pc->kind = P_USED;
+        for (size_t j = k + 1; !rc && j < ps->n; j++) {
+            piece *q = &ps->v[j];
+            if (q->kind != P_CAPS || q->line != next_nb(S, ps->v[j - 1].line + 1, hend) ||
+                !match_piece(S, R_ISSUER_CONTINUATION, q->off, q->len, NULL, NULL))
+                break;
+            rc = acc_add(S, &a, q->off, q->len);
+            q->kind = P_USED;
+        }
+        if (!rc) rc = acc_take(S, &a, &D->issuer);
+        vbi_buf_free(&a.b);
+        D->issuer_inferred = false;
+        if (!rc && D->issuer.s) rc = split_issuer(S, D);
+        return rc;
+    }
+    return 0;
+}
+
 /* The subject: text pieces from the V/v, type or number line on; under a
    type line, pieces in capitals too ("QUYẾT ĐỊNH" / "VỀ VIỆC …"), until the
    enacting body ("ỦY BAN NHÂN DÂN TỈNH X"). */
@@ -413,7 +466,7 @@ static bool caps_between(const pieces *ps, size_t a, size_t b)
    under it.  True when line i was one of them. */
 static bool type_item(seg *S, vbi_doc *D, hdr_lines *h, size_t i, size_t hend, int *rc)
 {
-    size_t off = S->L[i].off, len = LEN(S, i), a, b;
+    size_t off = S->L[i].off, len = LEN(S, i), a, b, c, d;
     if (h->type_line == SIZE_MAX && match_piece(S, R_TYPE_LINE, off, len, NULL, NULL)) {
         h->type_line = i;
         if (group(S, R_TYPE_LINE, "type", off, &a, &b)) {
@@ -426,6 +479,24 @@ static bool type_item(seg *S, vbi_doc *D, hdr_lines *h, size_t i, size_t hend, i
         }
         return true;
     }
+    /* "GIẤY PHÉP SỬ DỤNG …" under "Số: 2507/GP-UBND": type and subject */
+    if (h->type_line == SIZE_MAX && D->num_type && match_piece(S, R_TYPE_HEAD, off, len, NULL, NULL) &&
+        group(S, R_TYPE_HEAD, "type", off, &a, &b) && group(S, R_TYPE_HEAD, "rest", off, &c, &d)) {
+        const vbi_doctype *t = vbi_doctype_by_caps(S->m, S->t + a, b - a);
+        if (t && t == vbi_doctype_by_code(S->m, D->num_type, strlen(D->num_type), VBI_FMT_UNKNOWN)) {
+            h->type_line = i;
+            D->type = t;
+            D->type_span = seg_span(S, a, b - a);
+            *rc = str_of(S, c, d - c, &D->subject);
+            return true;
+        }
+    }
+    /* the type printed twice ("# THÔNG TƯ" above the header, "## THÔNG TƯ"
+       under it) is one type, not a subject */
+    if (h->type_line != SIZE_MAX && D->type && match_piece(S, R_TYPE_LINE, off, len, NULL, NULL) &&
+        group(S, R_TYPE_LINE, "type", off, &a, &b) && !group(S, R_TYPE_LINE, "of", off, &c, &d) &&
+        vbi_doctype_by_caps(S->m, S->t + a, b - a) == D->type)
+        return true;
     if (h->type_line != SIZE_MAX && next_nb(S, h->type_line + 1, hend) == i && !D->issuer.s &&
         match_piece(S, R_OF_LINE, off, len, NULL, NULL) && group(S, R_OF_LINE, "of", off, &a, &b)) {
         *rc = str_of(S, a, b - a, &D->issuer);
@@ -468,6 +539,14 @@ int parse_header(seg *S, vbi_doc *D, size_t start, size_t hend)
     if (limit == SIZE_MAX) limit = h.date_line;
     if (limit == SIZE_MAX) limit = h.vv_line;
     if (!rc && !D->issuer.s && limit != SIZE_MAX) rc = take_issuer(S, D, &ps, limit);
+    if (!rc && !D->issuer.s) rc = take_issuer_late(S, D, &ps, start, hend);
+    /* no header at all, but the text opens with a body's name, as the
+       gazette heads a continued text ("BỘ QUỐC PHÒNG") */
+    if (!rc && !D->issuer.s && limit == SIZE_MAX && !D->national.s && ps.n &&
+        ps.v[0].kind == P_CAPS && match_piece(S, R_ISSUER_BODY, ps.v[0].off, ps.v[0].len, NULL, NULL)) {
+        rc = str_of(S, ps.v[0].off, ps.v[0].len, &D->issuer);
+        ps.v[0].kind = P_USED;
+    }
     size_t from = h.vv_line != SIZE_MAX ? h.vv_line : h.type_line != SIZE_MAX ? h.type_line : h.number_line;
     if (!rc && from != SIZE_MAX && !D->subject.s)
         rc = take_subject(S, D, &ps, from, from == h.type_line);

@@ -123,7 +123,7 @@ static int parse_doc(seg *S, vbi_doc *D, const seg_range *r)
 
 /* ---- format and codes --------------------------------------------------- */
 
-static void finish_doc(seg *S, vbi_doc *D)
+static int finish_doc(seg *S, vbi_doc *D)
 {
     const char *nat = D->national.s;
     int fmt = VBI_FMT_UNKNOWN;
@@ -149,8 +149,19 @@ static void finish_doc(seg *S, vbi_doc *D)
         const char *c = fmt == VBI_FMT_PARTY ? D->type->party : fmt == VBI_FMT_STATE ? D->type->state : NULL;
         D->type_code = (char *)c;
     }
+    /* no issuer line, but the number's code names one body ("NĐ-CP") */
+    const char *by_code = !D->issuer.s && D->num_issuer
+                              ? vbi_issuer_by_code(S->m, D->num_issuer, strlen(D->num_issuer))
+                              : NULL;
+    if (by_code) {
+        D->issuer.s = vbi_arena_strndup(&S->r->arena, by_code, strlen(by_code));
+        if (!D->issuer.s) return VANBAN_ENOMEM;
+        D->issuer.span = D->number_raw.span;
+        D->issuer_inferred = true;
+    }
     if (D->issuer.s && D->issuer_span.s == VBI_NONE)
         D->issuer_span = span_join(D->issuer.span, D->issuer_parent.span);
+    return 0;
 }
 
 static void doc_init(vbi_doc *D)
@@ -170,14 +181,8 @@ static void doc_init(vbi_doc *D)
    furniture is skipped like a blank line.  Returns the furniture count. */
 static size_t soft_lines(seg *S, size_t *first_furniture)
 {
-    size_t nb = 0, single = 0, furniture = 0;
-    for (size_t i = 0; i < S->n; i++) {
-        if (blank(S, i)) continue;
-        nb++;
-        if (i + 2 < S->n && blank(S, i + 1) && !blank(S, i + 2)) single++;
-    }
-    S->hardwrap = nb >= 8 && single * 10 >= nb * 6;
-    /* YAML front matter ("---" … "---" at the top): metadata, never text */
+    /* YAML front matter ("---" … "---" at the top): metadata, never text,
+       and no evidence of how the text is wrapped */
     size_t f = next_nb(S, 0, S->n);
     if (f < S->n && LEN(S, f) == 3 && !memcmp(TXT(S, f), "---", 3))
         for (size_t i = f + 1; i < S->n && i < f + 400; i++)
@@ -189,6 +194,13 @@ static size_t soft_lines(seg *S, size_t *first_furniture)
                     }
                 break;
             }
+    size_t nb = 0, single = 0, furniture = 0;
+    for (size_t i = 0; i < S->n; i++) {
+        if (blank(S, i)) continue;
+        nb++;
+        if (i + 2 < S->n && blank(S, i + 1) && !blank(S, i + 2)) single++;
+    }
+    S->hardwrap = nb >= 8 && single * 10 >= nb * 6;
     for (size_t i = 0; i < S->n; i++)
         if (!blank(S, i) && S->L[i].nchars <= 80 && match_line(S, R_PAGE_FURNITURE, i)) {
             if (!furniture++) *first_furniture = S->L[i].ostart;
@@ -266,7 +278,7 @@ int vbi_segment(vanban_parser *p)
         vbi_doc *D = &S.r->docs[S.r->ndocs++];
         doc_init(D);
         rc = parse_doc(&S, D, &R[k]);
-        if (!rc) finish_doc(&S, D);
+        if (!rc) rc = finish_doc(&S, D);
         if (!rc && !D->has_number && !D->date[0] && !D->issuer.s && !D->type && !D->national.s &&
             !D->subject.s && D->span.s != VBI_NONE)
             rc = vbi_add_warning(p, "no-header", D->span.s,

@@ -122,6 +122,8 @@ def main():
             iss = d['issuer']
             if iss:
                 full = (iss['parent'] + ' ' if iss['parent'] else '') + iss['name']
+                if iss['inferred'] and d['number'] and sp['issuer'] == sp['number']:
+                    full = d['number']['raw']  # named by the number's code (issuers.tsv)
                 check_span(raw, full, sp['issuer'], what + ' issuer', errors)
             check_span(raw, d['national_header'], sp['national_header'], what + ' national_header', errors)
             check_span(raw, d['motto'], sp['motto'], what + ' motto', errors)

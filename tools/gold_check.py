@@ -90,8 +90,9 @@ def check_file(path, data_dir, types):
         if d.get('type') is not None and d['type'] not in types:
             errs.append(w + 'type %r is not a canonical name' % d['type'])
         iss = d.get('issuer')
-        if iss is not None and (not isinstance(iss, dict) or set(iss) != {'name', 'parent'}):
-            errs.append(w + 'issuer must be null or {name, parent}')
+        if iss is not None and (not isinstance(iss, dict) or set(iss) - {'inferred'} != {'name', 'parent'}
+                                or iss.get('inferred', True) is not True):
+            errs.append(w + 'issuer must be null, {name, parent} or {name, parent, inferred: true}')
         sig = d.get('signature')
         if sig is not None and (not isinstance(sig, dict) or
                                 set(sig) != {'marker', 'authority', 'title', 'name'}):

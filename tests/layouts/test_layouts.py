@@ -156,6 +156,49 @@ if len(ds) == 2:
           'two documents: the second one whole')
     check(ds[0]['span'][1] <= ds[1]['span'][0], 'two documents: spans do not overlap')
 
+# a portal's copy that prints the type first, then number, date, issuer and
+# national header, a rule between them, and the type again above the subject
+out = parse('type_first.md')
+ds = out['documents']
+check(len(ds) == 1, 'type first: one document', len(ds))
+d = ds[0] if ds else {}
+check((d.get('number') or {}).get('raw') == '21/2026/TT-BYT' and d.get('date') == '2026-04-14',
+      'type first: number and date above the issuer')
+check(d.get('issuer') == {'name': 'BỘ Y TẾ', 'parent': None, 'inferred': False},
+      'type first: the issuer printed below the date is the issuer, not the subject', d.get('issuer'))
+check(d.get('subject') == 'Hướng dẫn khám sức khỏe định kỳ cho người lao động',
+      'type first: the subject after the rule and the repeated type', d.get('subject'))
+check([s['label'] for s in d.get('sections', [])] == ['Điều 1.', 'Điều 2.'],
+      'type first: the header lines are not sections', [s['label'] for s in d.get('sections', [])])
+
+# no issuer line: the number's code names the body; a number with a dot
+out = parse('no_issuer_line.md')
+d = (out['documents'] or [{}])[0]
+check((d.get('number') or {}).get('raw') == '66.9/2026/NQ-CP' and (d.get('number') or {}).get('number') == '66.9',
+      'no issuer line: a number with a dot', d.get('number'))
+check(d.get('issuer') == {'name': 'CHÍNH PHỦ', 'parent': None, 'inferred': True},
+      'no issuer line: issuer inferred from NQ-CP', d.get('issuer'))
+check((d.get('spans') or {}).get('issuer') is not None and
+      (d.get('spans') or {}).get('issuer') == (d.get('spans') or {}).get('number'),
+      'no issuer line: the inferred issuer points at the number')
+
+# the type and its subject on one line, the number's code saying which type
+out = parse('licence.txt')
+d = (out['documents'] or [{}])[0]
+check((d.get('type') or {}).get('name') == 'Giấy phép' and d.get('subject') == 'KHAI THÁC NƯỚC DƯỚI ĐẤT',
+      'licence: type and subject on one line', (d.get('type'), d.get('subject')))
+check((d.get('issuer') or {}).get('name') == 'ỦY BAN NHÂN DÂN TỈNH YÊN PHÚC',
+      'licence: a provincial code gives no inferred issuer; the header does', d.get('issuer'))
+
+# a consolidated text cut by the gazette: the title in capitals ends where the
+# sentence-case history of amendments begins; the part title is furniture
+out = parse('gazette_parts.txt')
+d = (out['documents'] or [{}])[0]
+check(d.get('subject') == 'THƯ VIỆN', 'gazette part: the title ends before the history', d.get('subject'))
+check((d.get('type') or {}).get('name') == 'Luật', 'gazette part: type', d.get('type'))
+check(('Luật', '46/2019/QH14', 'Luật Thư viện') in refs(d), 'gazette part: the law consolidated is a reference',
+      refs(d))
+
 # every document of every layout has a header field
 for name in sorted(os.listdir(DIR)):
     if name.endswith('.py'):

@@ -52,6 +52,7 @@ static const char *const rule_names[R__COUNT] = {
     [R_PORTAL_HEAD] = "portal_head",
     [R_ISSUER_BODY] = "issuer_body",
     [R_TYPE_HEAD] = "type_head",
+    [R_FAMILY_NAME] = "family_name",
     [R_CAPS_NAME] = "caps_name",
     [R_PASSED_DATE] = "passed_date",
     [R_REF_CITE] = "ref_cite",

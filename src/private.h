@@ -89,6 +89,7 @@ typedef enum {
     R_PORTAL_HEAD,
     R_ISSUER_BODY,
     R_TYPE_HEAD,
+    R_FAMILY_NAME,
     R_CAPS_NAME,
     R_PASSED_DATE,
     /* refs.pcre (references and tasks) */

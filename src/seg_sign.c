@@ -49,6 +49,7 @@ static int marker_line(seg *S, vbi_doc *D, tail_state *ts, size_t off, size_t le
 {
     size_t a, b;
     int rc = 0;
+    while (len && strchr(" ,;:'\"`|_~", S->t[off + len - 1])) len--; /* OCR debris after it */
     if (!D->sig_marker.s && group(S, R_SIGN_MARKER, "m", off, &a, &b))
         rc = str_of(S, a, b - a, &D->sig_marker);
     ts->bare_marker = !group(S, R_SIGN_MARKER, "rest", off, &a, &b);
@@ -57,6 +58,66 @@ static int marker_line(seg *S, vbi_doc *D, tail_state *ts, size_t off, size_t le
     ts->sig = true;
     D->sig_span = span_join(D->sig_span, seg_span(S, off, len));
     return rc;
+}
+
+/* Two columns read as one line: "- Ban Bí thư Trung ương Đảng; KT. THỦ
+   TƯỚNG", "Nơi nhận: \" CHÍNH PHỦ".  After an item's own ';' (or after
+   "Nơi nhận:"), a fragment is the signature column's when it is a signing
+   marker or a post, or when it does not end an item itself and the next line
+   starts a new item or the list ends.  Returns the fragment's offset in the
+   line (its length is the rest), or 0 when the line is one column. */
+static size_t other_column(seg *S, size_t i, size_t from, size_t end)
+{
+    const char *s = S->t;
+    size_t off = S->L[i].off, e = off + LEN(S, i), cut = 0;
+    for (size_t k = from > off ? from : off; k + 1 < e; k++)
+        if (s[k] == ';' && s[k + 1] == ' ') cut = k + 2;
+    if (from > off && !cut) cut = from;
+    if (!cut) return 0;
+    while (cut < e && s[cut] == ' ') cut++;
+    size_t n = e - cut;
+    while (n && s[cut + n - 1] == ' ') n--;
+    if (!n) return 0;
+    size_t a = cut, m = n;
+    trim_item(S, &a, &m);
+    if (m && (match_piece(S, R_SIGN_MARKER, a, m, NULL, NULL) ||
+              (mostly_caps(s + a, m) && match_piece(S, R_SIGN_TITLE, a, m, NULL, NULL))))
+        return cut;
+    if (only_punct(s + cut, n)) return cut; /* "; :", "; ." */
+    size_t nm = n; /* "Phạm Thị Thanh Tì 8": the signer's name, stamp debris after it */
+    while (nm && !((unsigned char)s[cut + nm - 1] >= 0x80 || (s[cut + nm - 1] | 0x20) >= 'a')) nm--;
+    if (nm && match_piece(S, R_FAMILY_NAME, cut, nm, NULL, NULL)) return cut;
+    char last = s[cut + n - 1];
+    if (last == ';' || last == ',' || last == ':') return 0;
+    size_t nx = next_nb(S, i + 1, end);
+    if (nx < end && !is_dash_item(S, nx) && !match_line(S, R_SIGN_MARKER, nx)) return 0;
+    /* the list's own words in sentence case go on ("Bộ Tài chính") */
+    if (from <= off && !mostly_caps(s + cut, n) && m > 6) return 0;
+    return cut;
+}
+
+/* The other column's fragment: a marker or a post goes to the signature,
+   anything else (stamp marks, OCR debris) is dropped. */
+static int other_fragment(seg *S, vbi_doc *D, tail_state *ts, size_t off, size_t len)
+{
+    size_t a = off, m = len;
+    trim_item(S, &a, &m);
+    if (!m) return 0;
+    if (match_piece(S, R_SIGN_MARKER, a, m, NULL, NULL)) {
+        size_t k = 0;
+        while (k < m && !(S->t[a + k] >= 'A' && S->t[a + k] <= 'Z')) k++; /* "—TM." */
+        return marker_line(S, D, ts, a + k, m - k);
+    }
+    size_t nm = m;
+    while (nm && !((unsigned char)S->t[a + nm - 1] >= 0x80 || (S->t[a + nm - 1] | 0x20) >= 'a')) nm--;
+    if (!D->sig_name.s && nm && match_piece(S, R_FAMILY_NAME, a, nm, NULL, NULL))
+        return take_name(S, D, a, nm);
+    if (!D->sig_title.s && mostly_caps(S->t + a, m) && match_piece(S, R_SIGN_TITLE, a, m, NULL, NULL)) {
+        int rc = str_of(S, a, m, &D->sig_title);
+        D->sig_span = span_join(D->sig_span, D->sig_title.span);
+        return rc;
+    }
+    return 0;
 }
 
 static int tail_line(seg *S, vbi_doc *D, tail_state *ts, size_t i)
@@ -68,6 +129,8 @@ static int tail_line(seg *S, vbi_doc *D, tail_state *ts, size_t i)
         ts->in_rec = true;
         if (group(S, R_NOI_NHAN, "rest", off, &a, &b)) {
             while (a < b && S->t[a] == ' ') a++;
+            size_t cut = a < b ? other_column(S, i, a, S->n) : 0;
+            if (cut) return other_fragment(S, D, ts, cut, b - cut);
             if (a < b) return item_add(S, &ts->it, a, b - a, true, &ts->rl);
         }
         return 0;
@@ -80,6 +143,15 @@ static int tail_line(seg *S, vbi_doc *D, tail_state *ts, size_t i)
         return acc_add(S, &ts->auth, off, len);
     }
     if (is_dash_item(S, i) && ts->in_rec) {
+        size_t ta = off, tn = len;
+        trim_item(S, &ta, &tn);
+        if (tn && match_piece(S, R_SIGN_MARKER, ta, tn, NULL, NULL)) /* "- —TM.CHÍNH PHỦ" */
+            return marker_line(S, D, ts, ta, tn);
+        size_t cut = other_column(S, i, 0, S->n);
+        if (cut) {
+            int rc = item_add(S, &ts->it, off, cut - off, true, &ts->rl);
+            return rc ? rc : other_fragment(S, D, ts, cut, off + len - cut);
+        }
         if (!D->sig_name.s && glued_name(S, off, len, &name)) {
             int rc = item_add(S, &ts->it, off, name - off, true, &ts->rl);
             return rc ? rc : take_name(S, D, name, off + len - name);

@@ -108,13 +108,17 @@ void trim_item(seg *S, size_t *off, size_t *len)
     const unsigned char *s = (const unsigned char *)S->t + *off;
     size_t n = *len, i = 0;
     while (i < n && s[i] == ' ') i++;
-    if (i < n && (s[i] == '-' || s[i] == '+' || s[i] == '*' || s[i] == '~')) {
-        i++;
-    } else if (n - i >= 3 && s[i] == 0xE2 && s[i + 1] == 0x80 &&
-               (s[i + 2] == 0x93 || s[i + 2] == 0x94 || s[i + 2] == 0xA2)) {
-        i += 3; /* – — • */
+    for (int k = 0; k < 2; k++) { /* one bullet, or two as OCR reads one ("- —") */
+        if (i < n && (s[i] == '-' || s[i] == '+' || s[i] == '*' || s[i] == '~')) {
+            i++;
+        } else if (n - i >= 3 && s[i] == 0xE2 && s[i + 1] == 0x80 &&
+                   (s[i + 2] == 0x93 || s[i + 2] == 0x94 || s[i + 2] == 0xA2)) {
+            i += 3; /* – — • */
+        } else {
+            break;
+        }
+        while (i < n && s[i] == ' ') i++;
     }
-    while (i < n && s[i] == ' ') i++;
     while (n > i && s[n - 1] == ' ') n--;
     *off += i;
     *len = n - i;

@@ -199,6 +199,17 @@ check((d.get('type') or {}).get('name') == 'Luật', 'gazette part: type', d.get
 check(('Luật', '46/2019/QH14', 'Luật Thư viện') in refs(d), 'gazette part: the law consolidated is a reference',
       refs(d))
 
+# OCR of a scan read the signature column onto the lines of the list
+out = parse('ocr_columns.txt')
+d = (out['documents'] or [{}])[0]
+check(d.get('recipients') == ['Ban Bí thư Trung ương Đảng', 'Thủ tướng, các Phó Thủ tướng Chính phủ',
+                              'Các bộ, cơ quan ngang bộ', 'Văn phòng Chủ tịch nước',
+                              'Hội đồng Dân tộc và các Ủy ban của Quốc hội', 'Bộ Nội vụ; Bộ Tài chính',
+                              'Cơ quan trung ương của các đoàn thể', 'Lưu: VT, KGVX'],
+      'two columns: the list without the signature column', d.get('recipients'))
+check(sig(d) == ('TM.', 'TM.CHÍNH PHỦ / KT. THỦ TƯỚNG', 'PHÓ THỦ TƯỚNG', 'Trần Văn Khải'),
+      'two columns: marker, post and name taken from the ends of list lines', sig(d))
+
 # every document of every layout has a header field
 for name in sorted(os.listdir(DIR)):
     if name.endswith('.py'):

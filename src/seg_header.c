@@ -194,6 +194,11 @@ static int carve(seg *S, vbi_doc *D, pieces *ps, size_t off, size_t len, size_t 
         for (size_t k = 0; k < sizeof order / sizeof *order; k++) {
             vbi_rule_id r = order[k];
             size_t so, eo;
+            /* a second number or date in the header is a subject's citation
+               ("… QUYẾT ĐỊNH SỐ 1237/QĐ-TTG NGÀY 27 THÁNG 7 NĂM 2013 …") */
+            if ((r == R_NUMBER && D->has_number) ||
+                ((r == R_DATELINE || r == R_DATELINE_NUMERIC) && D->date[0]))
+                continue;
             if (!match_piece(S, r, off, len, &so, &eo)) continue;
             int rc = 0;
             switch (r) {

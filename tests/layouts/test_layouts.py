@@ -210,6 +210,16 @@ check(d.get('recipients') == ['Ban Bí thư Trung ương Đảng', 'Thủ tướ
 check(sig(d) == ('TM.', 'TM.CHÍNH PHỦ / KT. THỦ TƯỚNG', 'PHÓ THỦ TƯỚNG', 'Trần Văn Khải'),
       'two columns: marker, post and name taken from the ends of list lines', sig(d))
 
+# a subject that cites a number and a date; a date whose digits are split
+out = parse('subject_citation.txt')
+d = (out['documents'] or [{}])[0]
+check(d.get('subject') == 'VỀ VIỆC BAN HÀNH KẾ HOẠCH TRIỂN KHAI THỰC HIỆN QUYẾT ĐỊNH SỐ 12/QĐ-TTG '
+      'NGÀY 05 THÁNG 3 NĂM 2024 CỦA THỦ TƯỚNG CHÍNH PHỦ',
+      "subject citation: the cited number and date stay in the subject", d.get('subject'))
+check((d.get('number') or {}).get('raw') == '1452/QĐ-UBND' and d.get('date') == '2024-06-18',
+      'subject citation: the document\'s own number and date ("ngày 1 8 tháng 0 6")',
+      (d.get('number'), d.get('date')))
+
 # every document of every layout has a header field
 for name in sorted(os.listdir(DIR)):
     if name.endswith('.py'):

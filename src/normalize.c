@@ -1162,6 +1162,27 @@ static int fast_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_
     return 1;
 }
 
+/* Does cp[b, e) end with the word w (code points, w ASCII or 2-byte free)? */
+static bool ends_word(const int32_t *cp, size_t b, size_t e, const int32_t *w, size_t wn)
+{
+    if (e - b < wn) return false;
+    for (size_t k = 0; k < wn; k++)
+        if (cp[e - wn + k] != w[k] && cp[e - wn + k] != w[k] - (k == 0 ? 32 : 0)) return false;
+    return e - wn == b || cp[e - wn - 1] == ' ';
+}
+
+/* Spaces left for a value to be written by hand, in a draft or a form
+   ("ngày      tháng      năm 2026", "Số:      /BC-UBND"): not a column gap. */
+static bool blank_field(const int32_t *cp, size_t b, size_t e, size_t r, size_t m)
+{
+    static const int32_t ngay[] = {'n', 'g', 0xE0, 'y'}, thang[] = {'t', 'h', 0xE1, 'n', 'g'},
+                         so[] = {'s', 0x1ED1, ':'};
+    if (r >= m) return false;
+    if (ends_word(cp, b, e, ngay, 4) || ends_word(cp, b, e, thang, 5))
+        return cp[r] == 't' || cp[r] == 'n';
+    return ends_word(cp, b, e, so, 3) && cp[r] == '/';
+}
+
 static int one_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t ostart)
 {
 #ifndef VBI_NO_FAST_PATH /* defined only to check that both paths agree */
@@ -1244,10 +1265,17 @@ static int one_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t
         if (rc) return rc;
     }
     /* markdown tables and HTML line breaks left by converters: a row
-       "| A<br>B | C |" is cells like a tab-separated line */
+       "| A<br>B | C |" (or "A |  | B", two pipes between spaces) is cells
+       like a tab-separated line */
     size_t first = 0;
     while (first < m && p->cp[first] == ' ') first++;
     bool table = first < m && p->cp[first] == '|';
+    if (!table) { /* a row exported without its outer pipes: "A |  | B" */
+        size_t pipes = 0;
+        for (size_t k = 1; k + 1 < m && pipes < 2; k++)
+            pipes += p->cp[k] == '|' && p->cp[k - 1] == ' ' && p->cp[k + 1] == ' ';
+        table = pipes >= 2;
+    }
     if (table || lt) {
         size_t w = 0;
         int32_t *cp = p->cp;
@@ -1288,7 +1316,7 @@ static int one_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t
                     sp++;
                     r++;
                 }
-                if (r < m && (tab || sp >= 3)) {
+                if (r < m && (tab || sp >= 3) && (tab || !blank_field(p->cp, start, e, r, m))) {
                     next = r;
                     break;
                 }

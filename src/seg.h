@@ -102,6 +102,7 @@ bool is_name(seg *S, size_t i);
 size_t next_nb(const seg *S, size_t i, size_t end);
 size_t gap(const seg *S, size_t a, size_t b);
 bool take_date(seg *S, vbi_rule_id r, size_t base, char out[11]);
+bool upper_at(const char *s, size_t n);
 bool caps_text(const char *s, size_t n);
 bool mostly_caps(const char *s, size_t n);
 bool only_punct(const char *s, size_t n);
@@ -125,6 +126,7 @@ typedef struct {
     acc a;
     bool open;
     bool ended; /* the last piece ended with . or ; */
+    bool semi;  /* … with ; (the list goes on) */
 } item;
 
 int item_flush(seg *S, item *it, strlist *l);

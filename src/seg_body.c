@@ -8,11 +8,23 @@
 
 /* ---- addressees --------------------------------------------------------- */
 
-static bool upper_at(const char *s, size_t n)
+/* After a bare "Kính gửi:", a line without a dash is an addressee of its own
+   when the list is still open: the first line (a short one, or one the list
+   goes on after with ';'), or a line after an item that ended with ';'.  A
+   long sentence, a label, "Căn cứ …" and the like start the body. */
+static bool undashed_item(seg *S, const item *it, size_t i, size_t g, size_t nitems)
 {
-    size_t adv;
-    int32_t c = vbi_utf8_decode(s, n, &adv);
-    return vbi_is_letter_cp(c) && !vbi_is_lower_cp(c);
+    if (g > 1 || S->L[i].nchars > 160 || (S->L[i].flags & VBI_L_LOWER) || is_label(S, i) ||
+        match_line(S, R_BODY_START, i) || (S->ev[i] & (EV_BODY | EV_TAIL)))
+        return false;
+    const char *t = TXT(S, i);
+    size_t n = LEN(S, i);
+    while (n && t[n - 1] == ' ') n--;
+    char last = n ? t[n - 1] : 0;
+    if (!it->open && nitems == 0) /* the first: a list ends its lines with ';' */
+        return last == ';' || ((last == '.' || last == ',' || S->L[i].nchars <= 100) &&
+                               S->L[i].nchars <= 120);
+    return it->open && it->semi;
 }
 
 /* Addressees from line k ("Kính gửi: …").  *next: the first line after. */
@@ -39,11 +51,14 @@ int parse_addressees(seg *S, vbi_doc *D, size_t k, size_t end, size_t *next)
         }
     }
     size_t i = k + 1, last = k;
+    bool bare = !it.open; /* "Kính gửi:" alone: the items follow, with or without dashes */
     while (!rc && i < end) {
         if (blank(S, i)) { i++; continue; }
         size_t g = gap(S, last, i);
         if (is_dash_item(S, i)) {
             if (g > 1) break;
+            rc = item_add(S, &it, S->L[i].off, LEN(S, i), true, &l);
+        } else if (bare && undashed_item(S, &it, i, g, l.n)) {
             rc = item_add(S, &it, S->L[i].off, LEN(S, i), true, &l);
         } else {
             bool lower = S->L[i].flags & VBI_L_LOWER;

@@ -189,11 +189,11 @@ static int carve(seg *S, vbi_doc *D, pieces *ps, size_t off, size_t len, size_t 
     while (len && s[off + len - 1] == ' ') len--;
     if (!len || only_punct(s + off, len)) return 0;
     static const vbi_rule_id order[] = {R_NATIONAL_STATE, R_NATIONAL_PARTY, R_MOTTO, R_NUMBER,
-                                        R_DATELINE, R_DATELINE_NUMERIC};
+                                        R_DATELINE, R_DATELINE_NUMERIC, R_DATE_BLANK};
     if (depth < 6)
         for (size_t k = 0; k < sizeof order / sizeof *order; k++) {
             vbi_rule_id r = order[k];
-            size_t so, eo;
+            size_t so, eo, a, b;
             /* a second number or date in the header is a subject's citation
                ("… QUYẾT ĐỊNH SỐ 1237/QĐ-TTG NGÀY 27 THÁNG 7 NĂM 2013 …") */
             if ((r == R_NUMBER && D->has_number) ||
@@ -211,6 +211,11 @@ static int carve(seg *S, vbi_doc *D, pieces *ps, size_t off, size_t len, size_t 
                 break;
             case R_NUMBER:
                 if (!D->has_number) rc = take_number(S, D, off);
+                break;
+            case R_DATE_BLANK: /* "Hà Trung, ngày … tháng … năm 2026": a place, no date */
+                if (!D->place.s && !D->date[0] && group(S, r, "place", off, &a, &b) &&
+                    upper_at(S->t + a, b - a) && !only_punct(S->t + a, b - a))
+                    rc = str_of(S, a, b - a, &D->place);
                 break;
             default:
                 rc = take_dateline(S, D, r, off, so, eo);

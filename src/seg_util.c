@@ -181,6 +181,14 @@ bool take_date(seg *S, vbi_rule_id r, size_t base, char out[11])
 
 /* ---- text shape --------------------------------------------------------- */
 
+/* Does the text start with a capital letter? */
+bool upper_at(const char *s, size_t n)
+{
+    size_t adv;
+    int32_t c = vbi_utf8_decode(s, n, &adv);
+    return vbi_is_letter_cp(c) && !vbi_is_lower_cp(c);
+}
+
 /* Is the text all upper case (at least two letters)? */
 bool caps_text(const char *s, size_t n)
 {
@@ -293,6 +301,10 @@ int item_flush(seg *S, item *it, strlist *l)
     vbi_str s;
     /* trim trailing , ; . of the joined text */
     while (it->a.b.len && strchr(",;. ", it->a.b.p[it->a.b.len - 1])) it->a.b.len--;
+    if (only_punct(it->a.b.p ? it->a.b.p : "", it->a.b.len)) { /* "-", "- -" of an empty row */
+        vbi_buf_free(&it->a.b);
+        return 0;
+    }
     if (acc_take(S, &it->a, &s)) return VANBAN_ENOMEM;
     if (!s.s) return 0;
     return list_push(l, s);
@@ -314,5 +326,6 @@ int item_add(seg *S, item *it, size_t off, size_t len, bool is_new, strlist *l)
     size_t m = len;
     while (m && s[m - 1] == ' ') m--;
     it->ended = m && (s[m - 1] == '.' || s[m - 1] == ';');
+    it->semi = m && s[m - 1] == ';';
     return acc_add(S, &it->a, o, n);
 }

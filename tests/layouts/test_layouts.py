@@ -220,6 +220,20 @@ check((d.get('number') or {}).get('raw') == '1452/QĐ-UBND' and d.get('date') ==
       'subject citation: the document\'s own number and date ("ngày 1 8 tháng 0 6")',
       (d.get('number'), d.get('date')))
 
+# a draft exported from a word processor: cells between pipes, number and
+# date left blank, addressees on their own lines after a bare "Kính gửi:"
+out = parse('draft_export.txt')
+d = (out['documents'] or [{}])[0]
+check((d.get('issuer') or {}).get('name') == 'UỶ BAN NHÂN DÂN TỈNH HÀ TRUNG',
+      'draft export: the issuer cell without the pipes', d.get('issuer'))
+check(d.get('number') is None and d.get('date') is None and d.get('place') == 'Hà Trung',
+      'draft export: a blank number and date are not invented; the place is kept',
+      (d.get('number'), d.get('date'), d.get('place')))
+check(d.get('subject') == 'Tình hình thực hiện công tác cải cách hành chính quý III năm 2026',
+      'draft export: subject', d.get('subject'))
+check(d.get('addressees') == ['Sở Nội vụ', 'Văn phòng Ủy ban nhân dân tỉnh'],
+      'draft export: addressees without dashes under a bare Kính gửi', d.get('addressees'))
+
 # every document of every layout has a header field
 for name in sorted(os.listdir(DIR)):
     if name.endswith('.py'):

@@ -261,18 +261,135 @@ static int section_title(seg *S, const para *P, size_t np, size_t *k, size_t tit
     return rc;
 }
 
+static int label_rank(seg *S, size_t base, int *rank);
+
+/* The label of paragraph p: its rank and, when it has one, its number
+   ("Điều 12." 12, "III." 3, "2.1." -1). */
+static bool para_label(seg *S, const para *p, int *rank, int *val)
+{
+    size_t o = S->L[p->first].off, n = LEN(S, p->first), a, b;
+    if (!match_piece(S, R_SECTION_LABEL, o, n, NULL, NULL) || !label_rank(S, o, rank)) return false;
+    *val = -1;
+    if (!group(S, R_SECTION_LABEL, "label", o, &a, &b)) return true;
+    int v = 0, digits = 0, roman = 0, prev = 0;
+    for (size_t k = a; k < b; k++) {
+        char c = S->t[k];
+        if (c >= '0' && c <= '9') {
+            v = v * 10 + (c - '0');
+            if (++digits > 4) return true;
+        } else if (digits && c == '.' && k + 1 < b && S->t[k + 1] >= '0' && S->t[k + 1] <= '9') {
+            return true; /* "2.1." */
+        }
+    }
+    if (digits) {
+        *val = v;
+        return true;
+    }
+    for (size_t k = b; k > a; k--) { /* roman, read from the right */
+        char c = S->t[k - 1];
+        int d = c == 'I' ? 1 : c == 'V' ? 5 : c == 'X' ? 10 : c == 'L' ? 50 : 0;
+        if (!d) {
+            if (roman) break;
+            continue;
+        }
+        roman += d < prev ? -d : d;
+        prev = d > prev ? d : prev;
+    }
+    if (roman) *val = roman;
+    return true;
+}
+
+/* The quotation marks of a paragraph: 1 when it opens with “ or " and
+   leaves the quote open, 2 when it closes one opened before it (more ” than
+   “, or an odd number of straight quotes, with the paragraph not opening). */
+static int quote_ends(seg *S, const para *p)
+{
+    const unsigned char *a = (const unsigned char *)TXT(S, p->first);
+    size_t na = LEN(S, p->first);
+    int open = 0, close = 0, straight = 0;
+    for (size_t q = p->first; q <= p->last; q++) {
+        if (blank(S, q)) continue;
+        const unsigned char *t = (const unsigned char *)TXT(S, q);
+        size_t n = LEN(S, q);
+        for (size_t k = 0; k < n; k++) {
+            if (t[k] == '"') straight++;
+            else if (t[k] == 0xE2 && k + 2 < n && t[k + 1] == 0x80) {
+                open += t[k + 2] == 0x9C;
+                close += t[k + 2] == 0x9D;
+            }
+        }
+    }
+    bool starts = (na && a[0] == '"') || (na >= 3 && a[0] == 0xE2 && a[1] == 0x80 && a[2] == 0x9C);
+    if (starts && (open > close || (straight & 1))) return 1;
+    return (close > open || (straight & 1)) ? 2 : 0;
+}
+
+#define QUOTE_SPAN 400 /* paragraphs a quotation may run before it must close */
+
+/* Mark the paragraphs inside a quotation of several paragraphs (“1. Đối
+   tượng …” … “l) … cách mạng”; an amended article quoted whole): their
+   labels are the quoted text's, not the document's sections.  A quote that
+   does not close within QUOTE_SPAN paragraphs is no quotation (a quote mark
+   OCR lost); each paragraph is looked at a bounded number of times. */
+static int quoted_paras(seg *S, const para *P, size_t np, unsigned char **out)
+{
+    unsigned char *q = calloc(np ? np : 1, 1), *qe = malloc(np ? np : 1);
+    if (!q || !qe) {
+        free(q);
+        free(qe);
+        return VANBAN_ENOMEM;
+    }
+    for (size_t k = 0; k < np; k++) qe[k] = (unsigned char)quote_ends(S, &P[k]);
+    for (size_t k = 0; k < np; k++) {
+        if (qe[k] != 1) continue;
+        size_t e = k + 1;
+        bool part = false;
+        int last_rank = -1, last_val = -1, rank, val;
+        for (; e < np && e <= k + QUOTE_SPAN && !part && !(qe[e] & 2); e++) {
+            if (qe[e] & 1) { /* a new quote opens: this one's close was lost */
+                part = true;
+                break;
+            }
+            if (para_label(S, &P[e], &rank, &val)) {
+                part = rank <= 4; /* a chapter inside */
+                last_rank = rank;
+                last_val = val;
+            }
+        }
+        if (part || e >= np || e > k + QUOTE_SPAN) continue;
+        /* the numbering goes on after the closing mark ("Điều 3." inside,
+           "Điều 4." after): the gazette put a footnote's quote around body
+           text, and the labels inside are the document's */
+        if (last_rank >= 0 && last_val >= 0) {
+            size_t f = e + 1;
+            while (f < np && f <= e + QUOTE_SPAN && !(para_label(S, &P[f], &rank, &val) && rank == last_rank)) f++;
+            if (f < np && f <= e + QUOTE_SPAN && val == last_val + 1) continue;
+        }
+        for (size_t j = k + 1; j <= e; j++) q[j] = 1;
+        k = e;
+    }
+    free(qe);
+    *out = q;
+    return 0;
+}
+
 int build_sections(seg *S, vbi_section **out, size_t *nout, const para *P, size_t np)
 {
     seclist sl = {0};
     size_t depth = 0;
     int rc = 0;
+    unsigned char *quoted = NULL;
+    if ((rc = quoted_paras(S, P, np, &quoted))) return rc;
     size_t *stack = malloc((np + 1) * sizeof *stack);
-    if (!stack) return VANBAN_ENOMEM;
+    if (!stack) {
+        free(quoted);
+        return VANBAN_ENOMEM;
+    }
     uint32_t last_end = VBI_NONE;
     for (size_t k = 0; k < np && !rc; k++) {
         size_t f = P[k].first, off = S->L[f].off, len = LEN(S, f);
         vbi_span psp = para_span(S, &P[k]);
-        if (match(S, R_CAN_CU, off, len) || match(S, R_ENACTING, off, len)) {
+        if (quoted[k] || match(S, R_CAN_CU, off, len) || match(S, R_ENACTING, off, len)) {
             last_end = psp.e;
             continue;
         }
@@ -326,6 +443,7 @@ int build_sections(seg *S, vbi_section **out, size_t *nout, const para *P, size_
         depth--;
     }
     free(stack);
+    free(quoted);
     *out = sl.v;
     *nout = sl.n;
     return rc;

@@ -234,6 +234,25 @@ check(d.get('subject') == 'Tình hình thực hiện công tác cải cách hàn
 check(d.get('addressees') == ['Sở Nội vụ', 'Văn phòng Ủy ban nhân dân tỉnh'],
       'draft export: addressees without dashes under a bare Kính gửi', d.get('addressees'))
 
+# an amending decree quotes whole articles: the quoted labels are not the
+# document's sections
+out = parse('amendments.txt')
+d = (out['documents'] or [{}])[0]
+check([s['label'] for s in d.get('sections', [])] == ['Điều 1.', 'Điều 2.', 'Điều 3.'],
+      'amendments: the quoted "Điều 12a." is not a section of the decree',
+      [s['label'] for s in d.get('sections', [])])
+kids = [c['label'] for c in (d.get('sections') or [{}])[0].get('children', [])]
+check(kids == ['1.', '2.'], 'amendments: the quoted items are not items of Điều 1', kids)
+
+# a consolidated text's footnote quotes a preamble across a page, around
+# body text: the numbering goes on after the closing mark, so the articles
+# inside are the document's
+out = parse('footnote_quote.txt')
+d = (out['documents'] or [{}])[0]
+check([s['label'] for s in d.get('sections', [])] == ['Điều 1.', 'Điều 2.', 'Điều 3.'],
+      'footnote quote: the articles around which a footnote quote runs stay sections',
+      [s['label'] for s in d.get('sections', [])])
+
 # every document of every layout has a header field
 for name in sorted(os.listdir(DIR)):
     if name.endswith('.py'):

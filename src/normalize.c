@@ -402,6 +402,9 @@ static int do_cell(vanban_parser *p, size_t i, size_t j, uint32_t lstart, uint32
     else if (j - i >= 3 && cp[i] == '*' && cp[i + 1] != '*' && cp[i + 1] != ' ' &&
              cp[j - 1] == '*' && cp[j - 2] != '*' && cp[j - 2] != ' ')
         flags |= VBI_L_ITALIC;
+    else if (j - i >= 3 && cp[i] == '_' && cp[i + 1] != '_' && cp[i + 1] != ' ' &&
+             cp[j - 1] == '_' && cp[j - 2] != '_' && cp[j - 2] != ' ' && is_word(cp[i + 1]))
+        flags |= VBI_L_ITALIC; /* "_Nguyễn Văn A_": emphasis written with underscores */
     size_t o = 0;
     int lone_star = -1; /* only stars, backslashes and spaces: found at the first star */
     for (size_t k = i; k < j; k++) {

@@ -164,9 +164,25 @@ static void cut_items(cutter *c)
    name (in capitals: a family name two to five words from the end). */
 static void cut_post_name(cutter *c, size_t a, size_t b)
 {
+    /* two posts: the one the signer signs in and the office they hold
+       ("TRƯỞNG BAN PHÓ THỦ TƯỚNG", a steering committee's head) */
+    size_t t0, t1;
+    if (vbi_match(c->p, R_SIGN_TITLE, c->s + a, b - a, 0)) {
+        vbi_group0(c->p, &t0, &t1);
+        size_t q = a + t1;
+        while (q < b && c->s[q] == ' ') q++;
+        if (q > a + t1 && q < b && vbi_match(c->p, R_SIGN_TITLE, c->s + q, b - q, 0)) add_cut(c, q);
+    }
+    /* the name: the first word with a lower-case letter ("Lê", "Hồ": the
+       letter may be a multi-byte one) */
     size_t k = a;
-    while (k < b && (no_lower(c->s + k, 1) || c->s[k] == ' ')) k++;
-    while (k > a && c->s[k - 1] != ' ') k--;
+    while (k < b) {
+        while (k < b && c->s[k] == ' ') k++;
+        size_t e = k;
+        while (e < b && c->s[e] != ' ') e++;
+        if (e > k && !no_lower(c->s + k, e - k)) break;
+        k = e;
+    }
     if (k > a && k < b) {
         if (vbi_match(c->p, R_PERSON_NAME, c->s + k, b - k, 0)) add_cut(c, k);
         return;

@@ -60,6 +60,18 @@ static int marker_line(seg *S, vbi_doc *D, tail_state *ts, size_t off, size_t le
     return rc;
 }
 
+/* Past OCR debris before the first capital ("p _PHÓ THỦ TƯỚNG"): at most 4
+   bytes of lower-case letters, punctuation and spaces. */
+static void skip_debris(const seg *S, size_t *a, size_t *m)
+{
+    size_t k = 0;
+    while (k < *m && k < 5 && !upper_at(S->t + *a + k, *m - k)) k++;
+    if (k && k < 5 && k < *m) {
+        *a += k;
+        *m -= k;
+    }
+}
+
 /* Two columns read as one line: "- Ban Bí thư Trung ương Đảng; KT. THỦ
    TƯỚNG", "Nơi nhận: \" CHÍNH PHỦ".  After an item's own ';' (or after
    "Nơi nhận:"), a fragment is the signature column's when it is a signing
@@ -80,6 +92,7 @@ static size_t other_column(seg *S, size_t i, size_t from, size_t end)
     if (!n) return 0;
     size_t a = cut, m = n;
     trim_item(S, &a, &m);
+    skip_debris(S, &a, &m);
     if (m && (match_piece(S, R_SIGN_MARKER, a, m, NULL, NULL) ||
               (mostly_caps(s + a, m) && match_piece(S, R_SIGN_TITLE, a, m, NULL, NULL))))
         return cut;
@@ -102,6 +115,7 @@ static int other_fragment(seg *S, vbi_doc *D, tail_state *ts, size_t off, size_t
 {
     size_t a = off, m = len;
     trim_item(S, &a, &m);
+    skip_debris(S, &a, &m);
     if (!m) return 0;
     if (match_piece(S, R_SIGN_MARKER, a, m, NULL, NULL)) {
         size_t k = 0;
@@ -160,10 +174,13 @@ static int tail_line(seg *S, vbi_doc *D, tail_state *ts, size_t i)
     }
     if (is_name(S, i) && !D->sig_name.s) return take_name(S, D, off, len);
     bool post = capsish && match_line(S, R_SIGN_TITLE, i);
-    if (D->sig_title.s && !D->sig_name.s && capsish && match_line(S, R_CAPS_NAME, i) &&
+    if (D->sig_title.s && !D->sig_name.s && capsish && !post && match_line(S, R_CAPS_NAME, i) &&
         S->L[i].nchars <= 40)
         return take_name(S, D, off, len); /* "NGUYỄN SINH HÙNG" under the post */
-    if (capsish && !D->sig_title.s && (post || ts->sig || !ts->it.open || ts->it.ended)) {
+    bool digits = false; /* a post has none ("CÁC CHỈ TIÊU GIAI ĐOẠN 2026 - 2030" is a title) */
+    for (size_t k = 0; k < len && !digits; k++) digits = S->t[off + k] >= '0' && S->t[off + k] <= '9';
+    if (capsish && !D->sig_title.s && (post || !digits) &&
+        (post || ts->sig || !ts->it.open || ts->it.ended)) {
         /* "KT. CHÁNH ÁN" / "TÒA ÁN NHÂN DÂN TỐI CAO" / "PHÓ CHÁNH ÁN": a body
            under the marker, before the post, is part of the authority */
         size_t nx = next_nb(S, i + 1, S->n);

@@ -253,6 +253,19 @@ check([s['label'] for s in d.get('sections', [])] == ['Điều 1.', 'Điều 2.'
       'footnote quote: the articles around which a footnote quote runs stay sections',
       [s['label'] for s in d.get('sections', [])])
 
+# a steering committee's head signs with two posts in one table cell
+out = parse('signature_posts.md')
+d = (out['documents'] or [{}])[0]
+check(sig(d) == (None, None, 'TRƯỞNG BAN', 'Lê Minh Quang'),
+      'two posts: the post signed in, not the office held; the name after both', sig(d))
+
+# markdown: the name in underscores; an annex title with digits that OCR
+# put between the marker and the post is not the post
+out = parse('markdown_signature.md')
+d = (out['documents'] or [{}])[0]
+check(sig(d) == ('TM.', 'TM. CHÍNH PHỦ', 'THỦ TƯỚNG', 'Nguyễn Văn Hùng'),
+      'markdown signature: underscores are emphasis; a line with digits is no post', sig(d))
+
 # every document of every layout has a header field
 for name in sorted(os.listdir(DIR)):
     if name.endswith('.py'):

@@ -291,7 +291,7 @@ static int append_laws(const vanban_model *m, vbi_buf *b)
     for (size_t i = 0; i < n && !rc; i++) {
         if (i) rc = vbi_buf_put(b, "|", 1);
         for (const char *c = m->laws[order[i]]; *c && !rc; c++)
-            rc = *c == ' ' ? vbi_buf_put(b, "\\h+", 3) : vbi_buf_put(b, c, 1);
+            rc = *c == ' ' ? vbi_buf_put(b, "\\s+", 3) : vbi_buf_put(b, c, 1); /* a name may wrap */
     }
     if (!rc && !n) rc = vbi_buf_put(b, "(?!)", 4);
     if (!rc) rc = vbi_buf_put(b, ")", 1);

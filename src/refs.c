@@ -368,6 +368,8 @@ static int identify(rstate *R, vbi_rule_id rule, mention *m, const vbi_doctype *
         if ((grp(R, R_REF_LAW, "nname", 0, &na, &nb) || grp(R, R_REF_LAW, "gname", 0, &na, &nb)) &&
             !(m->name = adup(R, t + a, nb - a)))
             return VANBAN_ENOMEM;
+        for (char *c = m->name; c && *c; c++)
+            if (*c == '\n') *c = ' '; /* a known name wrapped at a paragraph's end */
         if (grp(R, R_REF_LAW, "nnum", 0, &na, &nb) && !(m->number = norm_number(R, t + na, nb - na)))
             return VANBAN_ENOMEM;
     } else if (rule == R_REF_LOW) {
@@ -825,6 +827,36 @@ static void next_low(rstate *R, size_t pos, size_t *so, size_t *eo)
 
 static bool is_blank(const vbi_docview *v, size_t i) { return v->L[i].flags & VBI_L_BLANK; }
 
+/* Does line i end with the word w? */
+static bool ends_with(const vbi_docview *v, size_t i, const char *w)
+{
+    const char *s = v->t + v->L[i].off;
+    size_t n = v->L[i].len, m = strlen(w);
+    while (n && s[n - 1] == ' ') n--;
+    return n >= m && !memcmp(s + n - m, w, m) && (n == m || s[n - m - 1] == ' ');
+}
+
+/* Line a ends inside a number's symbol ("… số 23/NQ-") and line b goes on
+   with the rest of it ("CP ngày …"): capitals, then a space or the end. */
+static bool symbol_cut(const vbi_docview *v, size_t a, size_t b)
+{
+    const char *s = v->t + v->L[a].off, *t = v->t + v->L[b].off;
+    size_t n = v->L[a].len, m = v->L[b].len, k = n;
+    while (k && s[k - 1] == ' ') k--;
+    if (k < 3 || s[k - 1] != '-') return false;
+    size_t w = k - 1; /* the symbol's word: digits, '/', letters */
+    while (w && s[w - 1] != ' ') w--;
+    if (!memchr(s + w, '/', k - w)) return false;
+    size_t e = 0;
+    while (e < m && t[e] != ' ' && t[e] != ';' && t[e] != ',') e++;
+    if (!e || e > 16) return false;
+    for (size_t i = 0; i < e; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c >= 0xC3)) return false;
+    }
+    return true;
+}
+
 int vbi_extract_refs(const vbi_docview *v, vbi_doc *D)
 {
     rstate R;
@@ -843,13 +875,22 @@ int vbi_extract_refs(const vbi_docview *v, vbi_doc *D)
         if (!rc) rc = vbi_jtext_sep(&R.j, joins ? ' ' : '\n');
     }
     if (!rc) rc = vbi_jtext_sep(&R.j, '\n');
+    size_t prev = SIZE_MAX; /* the last line added */
     for (size_t k = 0; k < v->np && !rc; k++) {
         for (size_t q = v->P[k].first; q <= v->P[k].last && !rc; q++) {
             if (is_blank(v, q)) continue;
+            if (prev != SIZE_MAX && symbol_cut(v, prev, q)) {
+                /* "23/NQ-" | "CP ngày …": the symbol goes on, even across
+                   the cells of a table */
+                while (R.j.b.len && strchr(" \n", R.j.b.p[R.j.b.len - 1])) R.j.b.len--;
+            }
             rc = vbi_jtext_add(&R.j, v->t, v->L[q].off, v->L[q].len);
             if (!rc) rc = vbi_jtext_sep(&R.j, ' ');
+            prev = q;
         }
-        if (!rc) rc = vbi_jtext_sep(&R.j, '\n');
+        /* a cell that ends on "ngày" or "số" goes on in the next one */
+        bool open = prev != SIZE_MAX && (ends_with(v, prev, "ngày") || ends_with(v, prev, "số"));
+        if (!rc) rc = vbi_jtext_sep(&R.j, open ? ' ' : '\n');
     }
     /* scan */
     /* three sources (ref_cite, ref_law, ref_low before a "số"): the earliest

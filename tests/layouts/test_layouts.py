@@ -266,6 +266,15 @@ d = (out['documents'] or [{}])[0]
 check(sig(d) == ('TM.', 'TM. CHÍNH PHỦ', 'THỦ TƯỚNG', 'Nguyễn Văn Hùng'),
       'markdown signature: underscores are emphasis; a line with digits is no post', sig(d))
 
+# citations wrapped at a line's end, in the body and across a table's cells
+out = parse('table_citations.txt')
+d = (out['documents'] or [{}])[0]
+rs = [(r['type'], r['number'], r['name'], r['date']) for r in d.get('references', [])]
+check(('Luật', None, 'Luật Tổ chức Chính quyền địa phương', '2025-06-16') in rs,
+      'table citations: a law name wrapped over two lines', rs)
+check(('Nghị quyết', '23/NQ-CP', None, '2026-02-07') in rs,
+      'table citations: a number cut after its hyphen, its date in the next cell', rs)
+
 # every document of every layout has a header field
 for name in sorted(os.listdir(DIR)):
     if name.endswith('.py'):

@@ -365,6 +365,8 @@ static int take_issuer(seg *S, vbi_doc *D, pieces *ps, size_t limit)
     for (size_t k = 0; k < ps->n && !rc; k++) {
         piece *pc = &ps->v[k];
         if (pc->line > limit || pc->kind != P_CAPS) continue;
+        /* a portal's title "THÔNG TƯ SỐ 08/2026/TT-BKHCN" leaves its type */
+        if (match_piece(S, R_TYPE_LINE, pc->off, pc->len, NULL, NULL)) continue;
         bool cont = cur.b.len &&
                     (match_piece(S, R_ISSUER_CONTINUATION, pc->off, pc->len, NULL, NULL) ||
                      vbi_match(S->p, R_ISSUER_OPEN_END, cur.b.p, cur.b.len, 0));

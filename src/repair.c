@@ -52,6 +52,8 @@
 #define NAME_BONUS 3.0
 #define PASS1_MARGIN 0.5 /* share of the margin in the first pass */
 #define UNSEEN_BONUS 0.5 /* share of the margin for a syllable the model never saw */
+#define MOVED_BONUS 2.0 /* the margin of a syllable whose tone was misplaced (tone_moved) */
+#define MOVED_TONE_COST 1.0 /* ... and the cost of reading it with another tone or none */
 #define TITLE_MIN 50    /* a capitalised reading needs this many capitalised uses in training */
 #define TITLE_RATIO 20  /* ... and this many times those of the written form */
 #define CODE_MIN 20     /* a code's Đ is restored from training counts of at least ... */
@@ -1055,6 +1057,18 @@ static double edit_cost(const vbi_syl *o, const vbi_syl *c)
     return cost;
 }
 
+/* The same for a token whose tone layer_structure moved (tone_moved): its
+   tone is no evidence, so changing or removing it costs one edit; a
+   changed letter costs as in edit_cost. */
+static double moved_cost(const vbi_syl *o, const vbi_syl *c)
+{
+    vbi_syl t = *o;
+    t.tone = c->tone;
+    t.tpos = c->tpos;
+    double cost = edit_cost(&t, c);
+    return cost + (o->tone != c->tone ? MOVED_TONE_COST : 0);
+}
+
 static size_t bslot(const rstate *R, uint64_t key)
 {
     return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (R->bcap - 1);
@@ -1400,6 +1414,16 @@ static void add_state(lattice *L, int32_t id, double local, double rank)
     }
 }
 
+/* Did layer_structure move this token's tone to its vowel?  The scan put
+   the tone where no writer does, so the tone itself is in doubt: real OCR
+   adds a tone to a toneless syllable ("theõ" for "theo") or moves and
+   changes it ("cuã" for "của") far more often than it misplaces a right one. */
+static bool tone_moved(const rstate *R, const tok *x)
+{
+    return (x->flags & (T_CHANGED | T_DECODED)) == T_CHANGED &&
+           R->fx[x - R->t].kind == K_SPELLING;
+}
+
 static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t onext,
                        int32_t lprev, int32_t lnext)
 {
@@ -1411,15 +1435,17 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
     }
     bool valid = x->flags & T_VALID;
     bool strip = x->flags & T_STRIP;
+    bool moved = valid && !strip && tone_moved(R, x);
     double bonus = strip ? 0 : R->pass1 ? R->margin * PASS1_MARGIN : R->margin;
     /* a syllable the model never saw is more likely damage than a word */
     if (x->obs < 0 && !strip) bonus *= UNSEEN_BONUS;
+    if (moved) bonus = MOVED_BONUS;
     add_state(L, x->obs, valid ? bonus : -30, 0);
     bool name = !(x->flags & T_BREAK) && x->ncase == VBI_CASE_TITLE && !(x->flags & T_CAPSLINE);
     if (x->flags & (T_ABBR | T_CODE)) return;
     lat_ent *me = NULL;
-    if (R->lat_cap && valid && !strip && x->obs >= 0 && lprev == oprev && x->p1 == x->obs &&
-        lnext == onext) {
+    if (R->lat_cap && valid && !strip && !moved && x->obs >= 0 && lprev == oprev &&
+        x->p1 == x->obs && lnext == onext) {
         uint64_t key = lat_key(oprev, x->obs, onext, name);
         me = lat_slot(R, key);
         if (me->key == key) {
@@ -1444,7 +1470,7 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
         int32_t c = (int32_t)ids[k];
         if (c == x->obs) continue;
         const vbi_syl *cs = vbi_lm_syl(R->lm, (uint32_t)c);
-        double local = strip ? 0 : -edit_cost(SYL(R, x), cs);
+        double local = strip ? 0 : moved ? -moved_cost(SYL(R, x), cs) : -edit_cost(SYL(R, x), cs);
         if (name && valid && !strip) {
             /* a capitalised word inside a sentence is a name unless the
                document itself writes the other form more often */
@@ -1503,12 +1529,13 @@ static void apply_run(rstate *R, const size_t *ix, lattice *lat, size_t s, size_
         } else if (k != 0) {
             tok *x = &R->t[ix[q]];
             int32_t c = L->id[k];
-            if (c >= 0 && !(x->flags & T_CHANGED)) {
+            bool moved = tone_moved(R, x);
+            if (c >= 0 && (!(x->flags & T_CHANGED) || moved)) {
                 const vbi_syl *cs = vbi_lm_syl(R->lm, (uint32_t)c);
                 FX(R, x)->out = *cs;
                 FX(R, x)->out.ncase = x->ncase;
                 x->flags |= T_CHANGED | T_DECODED;
-                FX(R, x)->kind = (x->flags & T_VALID) ? K_DIACRITIC : K_SPELLING;
+                FX(R, x)->kind = (x->flags & T_VALID) && !moved ? K_DIACRITIC : K_SPELLING;
                 FX(R, x)->conf = (float)(d / (d + 2.0));
             }
         }

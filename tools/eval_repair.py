@@ -6,9 +6,13 @@ usage: eval_repair.py [--vanban build/vanban] [--data ../shared/data]
 
 Held-out files are those of tools/split_data.py (never used by the trainer).
 Damage: a share (--rate) of the syllables gets exactly one error, chosen at
-random among those that apply: drop the tone mark, change it to another tone,
-drop a breve/circumflex/horn, or write Đ/đ as D/d.  The damaged text goes
-through `vanban normalize`; every syllable is compared with the clean text.
+random among those that apply (see damages(): a tone changed in place or
+dropped, a breve/circumflex/horn dropped, Đ/đ as D/d, the tone moved to
+another vowel, a tone added to a toneless syllable); --kind K damages only
+with kind K (syllables it cannot apply to stay clean); --mix FILE draws the
+kind by the weights of a damage model (tests/repair/damage_model.tsv, the
+mix counted on real OCR).  The damaged text goes through `vanban
+normalize`; every syllable is compared with the clean text.
 
 Reports: damaged syllables fixed (%), clean syllables changed (%), and with
 --strip the token accuracy when every mark of the text is removed.
@@ -45,23 +49,69 @@ def split_char(c):
     return d[0], [m for m in d[1:] if m in MODS], [m for m in d[1:] if m in TONES]
 
 
+VOWELS = set('aeiouyAEIOUY')
+KINDS = ['tone', 'drop_tone', 'drop_mark', 'dd', 'move_tone', 'add_tone']
+
+
 def damages(w):
-    """Every one-error damage of w (one tone or one mark or Đ/đ)."""
-    out = []
+    """The one-error damages of w, by kind: a tone replaced in place
+    (tone), dropped (drop_tone), a breve/circumflex/horn dropped
+    (drop_mark), Đ/đ written D/d (dd), the tone moved to another vowel,
+    with the same or another tone (move_tone: "cuả", "cuã" for "của"), a
+    tone added to a toneless syllable on any of its vowels (add_tone:
+    "theõ", "thẽo" for "theo")."""
+    out = {k: [] for k in KINDS}
     chars = [split_char(c) for c in w]
+    vix = [i for i, (b, _, _) in enumerate(chars) if b in VOWELS]
+    toned = [i for i, (_, _, t) in enumerate(chars) if t]
+
+    def put(i, b, mods, tones, kind, base=None):
+        cs = list(base if base is not None else chars)
+        cs[i] = (b, mods, tones)
+        out[kind].append(''.join(nfc(x[0] + ''.join(x[1]) + ''.join(x[2])) for x in cs))
+
     for i, (b, mods, tones) in enumerate(chars):
-        vs = []
         if tones:
-            vs.append((b, mods, []))
-            vs += [(b, mods, [t]) for t in TONES if t != tones[0]]
+            put(i, b, mods, [], 'drop_tone')
+            for t in TONES:
+                if t != tones[0]:
+                    put(i, b, mods, [t], 'tone')
         for m in mods:
-            vs.append((b, [x for x in mods if x != m], tones))
-        for v in vs:
-            c = nfc(v[0] + ''.join(v[1]) + ''.join(v[2]))
-            out.append(w[:i] + c + w[i + 1:])
+            put(i, b, [x for x in mods if x != m], tones, 'drop_mark')
+    if len(toned) == 1:
+        i = toned[0]
+        bare = list(chars)
+        bare[i] = (chars[i][0], chars[i][1], [])
+        for j in vix:
+            if j != i:
+                for t in TONES:
+                    put(j, bare[j][0], bare[j][1], [t], 'move_tone', bare)
+    if not toned:
+        for j in vix:
+            for t in TONES:
+                put(j, chars[j][0], chars[j][1], [t], 'add_tone')
     if 'đ' in w or 'Đ' in w:
-        out.append(w.replace('đ', 'd').replace('Đ', 'D'))
-    return [x for x in out if x != w and len(WORD.findall(x)) == 1]
+        out['dd'].append(w.replace('đ', 'd').replace('Đ', 'D'))
+    for k in KINDS:
+        out[k] = [x for x in out[k] if x != w and len(WORD.findall(x)) == 1]
+    return out
+
+
+def pick(rng, opts, kind, weights):
+    """One damage of a word: of the given kind, or a kind drawn by weight
+    among those that apply (uniform over all damages when weights is None)."""
+    if kind:
+        return rng.choice(opts[kind]) if opts.get(kind) else None
+    kinds = [k for k in KINDS if opts[k]]
+    if not kinds:
+        return None
+    if weights is None:
+        allo = [x for k in kinds for x in opts[k]]
+        return rng.choice(allo)
+    ws = [weights.get(k, 0) for k in kinds]
+    if sum(ws) <= 0:
+        return None
+    return rng.choice(opts[rng.choices(kinds, ws)[0]])
 
 
 def strip(w):
@@ -123,7 +173,19 @@ def main():
     ap.add_argument('--files', type=int, default=0)
     ap.add_argument('--strip', action='store_true')
     ap.add_argument('--show', action='store_true')
+    ap.add_argument('--kind', choices=KINDS, default=None,
+                    help='damage of this kind only (syllables it cannot apply to stay clean)')
+    ap.add_argument('--mix', default=None,
+                    help='damage kinds drawn by the weights of this TSV (kind, weight); '
+                         'default: every one-error damage equally likely')
     args = ap.parse_args()
+    weights = None
+    if args.mix:
+        weights = {}
+        for line in open(args.mix, encoding='utf-8'):
+            if line.strip() and not line.startswith('#'):
+                k, v = line.split('\t')[:2]
+                weights[k] = float(v)
     files = split_data.files('heldout', args.data)
     if args.files:
         files = files[:args.files]
@@ -138,10 +200,10 @@ def main():
         parts, last, dam = [], 0, set()
         for i, (pos, w) in enumerate(cw):
             if VIET.match(nfd(w)) and rng.random() < args.rate:
-                opts = damages(w)
-                if opts:
+                d = pick(rng, damages(w), args.kind, weights)
+                if d:
                     parts.append(clean[last:pos])
-                    parts.append(rng.choice(opts))
+                    parts.append(d)
                     last = pos + len(w)
                     dam.add(i)
         parts.append(clean[last:])
@@ -157,8 +219,9 @@ def main():
             parts.append(clean[last:])
             out = run(args.vanban, ''.join(parts), args.margin)
             compare(cw, words(out), set(range(len(cw))), ss)
-    print('held-out files: %d (%.2f MB), damage rate %.3f, seed %d, margin %s'
-          % (len(files), nbytes / 1e6, args.rate, args.seed, args.margin or 'default'))
+    print('held-out files: %d (%.2f MB), damage rate %.3f, seed %d, margin %s, damage %s'
+          % (len(files), nbytes / 1e6, args.rate, args.seed, args.margin or 'default',
+             args.kind or (args.mix and 'mix ' + os.path.basename(args.mix)) or 'uniform'))
     print('damaged syllables: %d, fixed: %.2f%%' % (st['damaged'], 100.0 * st['fixed'] / max(1, st['damaged'])))
     print('clean syllables: %d, changed (false changes): %.3f%%'
           % (st['clean'], 100.0 * st['changed'] / max(1, st['clean'])))

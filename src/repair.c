@@ -898,6 +898,23 @@ static size_t front_matter_end(const vanban_parser *p)
 }
 
 /* Cut the lines into words and mark what each word is. */
+/* Does the line open a lettered item ("a) ...", "đ. ...", "aa) ...")?  Such
+   a line is never the rest of a sentence cut by a page break: the heading
+   above it ends where it stands. */
+static bool list_item(const char *s, size_t n)
+{
+    size_t i = 0, k = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+    while (i < n && k < 2) {
+        if (s[i] >= 'a' && s[i] <= 'z') i++;
+        else if (i + 1 < n && (unsigned char)s[i] == 0xC4 && (unsigned char)s[i + 1] == 0x91)
+            i += 2; /* đ */
+        else break;
+        k++;
+    }
+    return k > 0 && i < n && (s[i] == ')' || s[i] == '.') && (i + 1 == n || s[i + 1] == ' ');
+}
+
 static int tokenize(rstate *R, wmemo *m)
 {
     vanban_parser *p = R->p;
@@ -970,6 +987,7 @@ static int tokenize(rstate *R, wmemo *m)
                     if (blank || lead || trail || li == 0 || prev_line_tok == SIZE_MAX) brk = true;
                     if (blank && !lead && !trail && prev_line_tok != SIZE_MAX && prev_line_len >= 50 &&
                         (x.flags & T_LOWER) && !(x.flags & T_UPPER) && !(l->flags & VBI_L_CELL) &&
+                        !list_item(s, n) &&
                         (R->t[prev_line_tok].flags & T_LOWER) &&
                         !(R->t[prev_line_tok].flags & (T_UPPER | T_CODE))) {
                         x.flags |= T_JOIN; /* a page break inside a sentence */
@@ -2157,6 +2175,54 @@ out:
 
 /* ---- layer 5: page breaks and doubled syllables ---------------------------- */
 
+#define BOND_MIN 20      /* training count of a pair that bonds by association */
+#define BOND_PMI 3.0     /* ... and its log P(b | a) - log P(b), at least */
+#define BOND_RARE 3       /* a rarer pair bonds when ... */
+#define BOND_RARE_PMI 5.0 /* ... it is this much above chance ("thỉnh giảng") */
+#define BOND_NUM (-1.6)  /* log P(<num> | a) of a word that introduces numbers */
+
+/* Does token x (model id a) hold to its neighbour y (id b) on its own?
+   The two form a word the model knows ("thỉnh giảng", "định mức"), or
+   training wrote them together far more than chance would (and not as a
+   pair the model knows is no word), or y is a
+   number that a follows as a rule ("số 71").  side: y stands after x. */
+static bool bonds(const rstate *R, int32_t a, int32_t b, bool num_b)
+{
+    if (a < 0 || b < 0) return false;
+    if (num_b) return vbi_lm_logp(R->lm, a, b) >= BOND_NUM;
+    unsigned word = 0;
+    uint32_t c = vbi_lm_bigram(R->lm, a, b, &word);
+    if (word & VBI_WORD) return true;
+    if (word & VBI_NONWORD) return false; /* "cao hiệu" of "nâng cao hiệu quả" */
+    double pmi = vbi_lm_logp(R->lm, a, b) - vbi_lm_unigram(R->lm, b);
+    return (c >= BOND_MIN && pmi >= BOND_PMI) || (c >= BOND_RARE && pmi >= BOND_RARE_PMI);
+}
+
+/* "công nghệ số số 71", "thỉnh giảng giảng dạy", "quyết định định mức":
+   each copy of a doubled syllable holds to its own neighbour, so the
+   doubling is the text's, not the scanner's.  A stray doubling has at
+   most one side that holds ("nâng cao cao hiệu quả", "các các hoạt
+   động"). */
+static bool doubling_bonded(rstate *R, size_t i, int32_t id)
+{
+    if (i < 2 || i + 1 >= R->n) return false;
+    tok *p = &R->t[i - 2], *n = &R->t[i + 1];
+    /* a number that opens the next line is flagged as a sentence start;
+       "số số" at a line's end goes on into it */
+    bool wrapped_num = (n->flags & T_NUM) && n->line != R->t[i].line;
+    if ((R->t[i - 1].flags & T_BREAK) || ((n->flags & T_BREAK) && !wrapped_num)) return false;
+    if (!(p->flags & (T_VALID | T_NUM)) || !(n->flags & (T_VALID | T_NUM))) return false;
+    int32_t pid = final_id(R, p), nid = final_id(R, n);
+    if (pid < 0 || nid < 0) return false;
+    bool left = bonds(R, pid, id, false);
+    bool right = bonds(R, id, nid, (n->flags & T_NUM) != 0);
+    /* before a number, the word only has to be one training wrote after
+       its neighbour ("Chuyển đổi số số 148/2025/QH15") */
+    if (!left && (n->flags & T_NUM) && right)
+        left = vbi_lm_bigram_count(R->lm, pid, id) >= BOND_MIN;
+    return left && right;
+}
+
 static int layer_breaks(rstate *R)
 {
     for (size_t i = 1; i < R->n; i++) {
@@ -2176,7 +2242,8 @@ static int layer_breaks(rstate *R)
         uint32_t dd = vbi_lm_bigram_count(R->lm, id, id);
         /* a reduplication the model knows ("xanh xanh"), not a stray doubling */
         if (id < 0 || vbi_lm_redup(R->lm, id) ||
-            (dd >= 3 && (uint64_t)dd * 500 >= vbi_lm_count(R->lm, id)))
+            (dd >= 3 && (uint64_t)dd * 500 >= vbi_lm_count(R->lm, id)) ||
+            doubling_bonded(R, i, id))
             continue;
         b->flags |= T_DELETE;
         FX(R, b)->kind = K_BREAK;

@@ -149,6 +149,18 @@ many = ''.join('Quyết định %d/QD-UBND ngày 5/3/2024; ' % k for k in range(
 check('many code replacements', norm(many), many.replace('/QD-', '/QĐ-'))
 # layer 5: doubled syllables, page breaks
 check('doubling', norm('nâng cao cao hiệu quả các các hoạt động.\n'), 'nâng cao hiệu quả các hoạt động.\n')
+# a doubling whose copies each hold to their own neighbour is the text's:
+# a word on each side, a law's name before its number, across a line's end
+legit = ('Nhà giáo thỉnh giảng giảng dạy theo quyết định định mức; đơn vị thi công công '
+         'trình; căn cứ Luật Dân số số 113/2025/QH15 và Luật Chuyển đổi số số\n'
+         '148/2025/QH15; không mô tả chung chung.\n')
+check('legitimate doublings kept', norm(legit), legit)
+check('stray doubling beside legitimate ones',
+      norm('triển khai các các hoạt động và thi công công trình.\n'),
+      'triển khai các hoạt động và thi công công trình.\n')
+# a lettered item is never the rest of the heading above it
+item = paras + long_line + '\n\na) báo cáo kết quả thực hiện.\n'
+check('lettered item not joined', norm(item), item)
 redup = 'Chúng ta từ từ giải quyết, dần dần ổn định; ngày ngày người người thi đua.\n'
 check('reduplication kept', norm(redup), redup)
 # --no-repair: the input itself

@@ -1242,6 +1242,14 @@ static int one_line(vanban_parser *p, const unsigned char *s, size_t n, uint64_t
                 if (rc) return rc;
                 continue;
             }
+        } else if ((c == 0x00D0 || c == 0x0189) && repair &&
+                   ((m > 0 && cpa[m - 1] == 0x0110) || (k + 1 < n && s[k] == 0xC4 && s[k + 1] == 0x90))) {
+            /* the scanner read one Đ twice, once as a look-alike
+               ("QĐÐ-BNNMT", "ÐĐơn vị"): the look-alike goes */
+            vbi_span sp = {cs, ce};
+            int rc = vbi_add_correction(p, sp, from, fromlen, "", 0, "unicode", 0.9);
+            if (rc) return rc;
+            continue;
         } else if ((c == 0x00D0 || c == 0x0189 || c == 0x00F0) && repair) {
             int32_t to = c == 0x00F0 ? 0x0111 : 0x0110;
             char tb[4];

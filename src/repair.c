@@ -52,6 +52,8 @@
 #define NAME_BONUS 3.0
 #define PASS1_MARGIN 0.5 /* share of the margin in the first pass */
 #define UNSEEN_BONUS 0.5 /* share of the margin for a syllable the model never saw */
+#define UNSEEN_DOC_MIN 5 /* ... unless the document writes it this often (unseen_word) */
+#define UNSEEN_DOC_RATIO 4 /* ... and this many times as often as another marking */
 #define MOVED_BONUS 2.0 /* the margin of a syllable whose tone was misplaced (tone_moved) */
 #define MOVED_TONE_COST 1.0 /* ... and the cost of reading it with another tone or none */
 #define TITLE_MIN 50    /* a capitalised reading needs this many capitalised uses in training */
@@ -134,6 +136,7 @@ typedef struct {
     size_t lat_pool_n, lat_pool_cap;
     double log_keep; /* log(1 - CACHE_LAMBDA) */
     const struct wmemo *wm; /* tokenize's word memo: what each token is */
+    uint32_t *wcount; /* by memo entry: tokens of a valid syllable the model never saw */
 } rstate;
 
 #define FX(R, x) (&(R)->fx[(x) - (R)->t])
@@ -1442,6 +1445,24 @@ static bool tone_moved(const rstate *R, const tok *x)
            R->fx[x - R->t].kind == K_SPELLING;
 }
 
+/* Does the document write token i, a valid syllable the model never saw,
+   at least UNSEEN_DOC_MIN times in these very bytes, and at least
+   UNSEEN_DOC_RATIO times as often as any other marking of its letters
+   (that the first pass kept)?  Damage repeats too, but rarely more often
+   than the word it damages ("dồng" 5 times beside "đồng" 95 times). */
+static bool unseen_word(const rstate *R, size_t i)
+{
+    uint32_t id = R->wm->tid[i];
+    if (!R->wcount || id == MEMO_NONE || R->wcount[id] < UNSEEN_DOC_MIN) return false;
+    char sk[VBI_SYL_MAX + 1];
+    size_t sn = vbi_syl_skeleton(SYL(R, &R->t[i]), sk);
+    const uint32_t *ids;
+    size_t nc = vbi_lm_candidates(R->lm, sk, sn, &ids);
+    for (size_t k = 0; k < nc; k++)
+        if ((uint64_t)R->ucount[ids[k]] * UNSEEN_DOC_RATIO > R->wcount[id]) return false;
+    return true;
+}
+
 static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t onext,
                        int32_t lprev, int32_t lnext)
 {
@@ -1455,12 +1476,16 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
     bool strip = x->flags & T_STRIP;
     bool moved = valid && !strip && tone_moved(R, x);
     double bonus = strip ? 0 : R->pass1 ? R->margin * PASS1_MARGIN : R->margin;
-    /* a syllable the model never saw is more likely damage than a word */
-    if (x->obs < 0 && !strip) bonus *= UNSEEN_BONUS;
+    /* a syllable the model never saw is more likely damage than a word,
+       unless the document writes it again and again ("tin buồn" in a
+       text on funerals, where the gazette never wrote "buồn"): then it is
+       a word of the document, and stays */
+    bool docword = x->obs < 0 && !strip && unseen_word(R, i);
+    if (x->obs < 0 && !strip && !docword) bonus *= UNSEEN_BONUS;
     if (moved) bonus = MOVED_BONUS;
     add_state(L, x->obs, valid ? bonus : -30, 0);
     bool name = !(x->flags & T_BREAK) && x->ncase == VBI_CASE_TITLE && !(x->flags & T_CAPSLINE);
-    if (x->flags & (T_ABBR | T_CODE)) return;
+    if (x->flags & (T_ABBR | T_CODE) || docword) return;
     lat_ent *me = NULL;
     if (R->lat_cap && valid && !strip && !moved && x->obs >= 0 && lprev == oprev &&
         x->p1 == x->obs && lnext == onext) {
@@ -1699,6 +1724,11 @@ static int layer_context(rstate *R)
         uint32_t id = R->wm->tid[i];
         x->obs = !(x->flags & T_VALID) ? -1 : id != MEMO_NONE ? R->wm->e[id].obs : key_id(R, SYL(R, x));
         if (lm_token(x)) nlm++;
+        if (x->obs < 0 && (x->flags & T_VALID) && id != MEMO_NONE) {
+            if (!R->wcount && !(R->wcount = calloc(R->wm->n, sizeof *R->wcount)))
+                return VANBAN_ENOMEM;
+            R->wcount[id]++;
+        }
     }
     R->bcap = 4096;
     R->bkey = calloc(R->bcap, sizeof *R->bkey);
@@ -2566,6 +2596,30 @@ static int copy_run(const vanban_parser *p, vbi_buf *nt, uint32_t **ms, uint32_t
     return 0;
 }
 
+/* Is the gap between the two halves of a sentence cut by a page break
+   only white space (form feeds too), with at most page-number lines in
+   it ("9", "` 11":
+   one to four digits, a stray quote before them)? */
+static bool page_gap(const char *g, size_t n)
+{
+    size_t k = 0;
+    while (k < n) {
+        size_t e = k;
+        while (e < n && g[e] != '\n') e++;
+        size_t a = k, digits = 0;
+        while (a < e && (g[a] == ' ' || g[a] == '\t' || g[a] == '\r' || g[a] == '\f')) a++;
+        if (a < e && (g[a] == '`' || g[a] == '\'')) {
+            a++;
+            while (a < e && g[a] == ' ') a++;
+        }
+        while (a < e && g[a] >= '0' && g[a] <= '9') a++, digits++;
+        while (a < e && (g[a] == ' ' || g[a] == '\t' || g[a] == '\r' || g[a] == '\f')) a++;
+        if (a < e || digits > 4) return false;
+        k = e + 1;
+    }
+    return true;
+}
+
 static int rebuild(rstate *R)
 {
     vanban_parser *p = R->p;
@@ -2695,19 +2749,23 @@ static int rebuild(rstate *R)
     for (size_t i = 0; i < R->n; i++) {
         tok *x = &R->t[i];
         if (!(x->flags & T_JOIN) || !i || (p->opt.flags & VANBAN_OPT_NO_CONTEXT)) continue;
-        tok *pv = &R->t[i - 1];
+        /* the word before: a page number on a line of its own between the
+           two halves goes with the break */
+        size_t q = i - 1;
+        while (q > 0 && (R->t[q].flags & T_NUM) && R->t[q].line != x->line &&
+               R->t[q - 1].line < R->t[q].line)
+            q--;
+        tok *pv = &R->t[q];
         uint32_t s, e;
         if (map_e(p, &p->lines[pv->line], (size_t)pv->off + pv->len, &s) ||
             map_s(p, &p->lines[x->line], x->off, &e))
             goto out;
-        /* only white space goes: markup or a stray byte between the two
-           words (a heading's "**", a damaged line) stays as it was */
+        /* only white space and page numbers go: markup or a stray byte
+           between the two words (a heading's "**", a damaged line) stays
+           as it was */
         size_t gl;
         const char *gap = orig_utf8(p, s, e, &gl);
-        bool white = true;
-        for (size_t k = 0; k < gl && white; k++)
-            white = gap[k] == ' ' || gap[k] == '\t' || gap[k] == '\r' || gap[k] == '\n';
-        if (!white) continue;
+        if (!page_gap(gap, gl)) continue;
         pending *pd = push_pending(&pend, &npend, &pcap);
         if (!pd) goto out;
         pd->span.s = s;
@@ -2830,6 +2888,7 @@ int vbi_repair(vanban_parser *p)
     free(R.t);
     free(R.fx);
     free(R.ucount);
+    free(R.wcount);
     free(R.bkey);
     free(R.bval);
     free(R.lat);

@@ -161,6 +161,18 @@ check('stray doubling beside legitimate ones',
 # a lettered item is never the rest of the heading above it
 item = paras + long_line + '\n\na) báo cáo kết quả thực hiện.\n'
 check('lettered item not joined', norm(item), item)
+# a page number between the halves of a sentence goes with the break
+paged = paras + long_line + '\n\f         12\n\nvà báo cáo kết quả.\n'
+check('page number joined away', norm(paged), paras + long_line + ' và báo cáo kết quả.\n')
+check('page number join logged', [(c['from'], c['to']) for c in log(paged)],
+      [('\n\f         12\n\n', ' ')])
+# one Đ read twice, once as a look-alike: the look-alike goes
+check('doubled look-alike Đ', norm('Quyết định 417/QĐÐ-BNNMT; Cơ quan/ÐĐơn vị\n'),
+      'Quyết định 417/QĐ-BNNMT; Cơ quan/Đơn vị\n')
+# a syllable the model never saw, written again and again, is the document's word
+funeral = ('Điều 12. Việc đưa tin buồn trên các báo, đài thực hiện theo quy định.\n' * 6 +
+           'a) Việc đưa tin buôn trên các báo, đài thực hiện theo quy định tại Điều 35.\n')
+check('repeated unseen word kept', norm(funeral).count('tin buồn'), 6)
 redup = 'Chúng ta từ từ giải quyết, dần dần ổn định; ngày ngày người người thi đua.\n'
 check('reduplication kept', norm(redup), redup)
 # --no-repair: the input itself

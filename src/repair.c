@@ -1064,7 +1064,7 @@ static double edit_cost(const vbi_syl *o, const vbi_syl *c)
         }
     if (o->tone != c->tone) {
         edits++;
-        cost += o->tone == 0 ? 1 : c->tone == 0 ? 3 : 1;
+        cost += o->tone == 0 ? 1 : c->tone == 0 ? 2 : 1;
     }
     /* One glyph misread whole: a vowel whose stacked marks (a circumflex,
        breve or horn under a tone above it: not nặng, 5, which sits below)

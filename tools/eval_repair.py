@@ -3,6 +3,7 @@
 
 usage: eval_repair.py [--vanban build/vanban] [--data ../shared/data]
                       [--rate 0.05] [--seed 1] [--margin M] [--files N] [--strip]
+                      [--kind K | --mix FILE] [--part all|tune|test]
 
 Held-out files are those of tools/split_data.py (never used by the trainer).
 Damage: a share (--rate) of the syllables gets exactly one error, chosen at
@@ -13,6 +14,9 @@ with kind K (syllables it cannot apply to stay clean); --mix FILE draws the
 kind by the weights of a damage model (tests/repair/damage_model.tsv, the
 mix counted on real OCR).  The damaged text goes through `vanban
 normalize`; every syllable is compared with the clean text.
+
+--part tune / test: the two halves of the held-out files (FNV hash of the
+path modulo 20: 0 or 10); tune decisions on one, report the other.
 
 Reports: damaged syllables fixed (%), clean syllables changed (%), and with
 --strip the token accuracy when every mark of the text is removed.
@@ -154,7 +158,8 @@ def compare(clean_w, out_w, damaged_ix, stats, only_viet=True):
             stats['damaged'] += 1
             stats['fixed'] += o == w
             if o != w and len(stats["missed"]) < 100000:
-                stats['missed'].append((w, o))
+                ctx = ' '.join(x for x in a[max(0, i - 3):i + 4])
+                stats['missed'].append((w, o, ctx))
         else:
             stats['clean'] += 1
             if o != w:
@@ -171,6 +176,8 @@ def main():
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--margin', default=None)
     ap.add_argument('--files', type=int, default=0)
+    ap.add_argument('--part', choices=['all', 'tune', 'test'], default='all',
+                    help='half of the held-out files: tune on one, report the other')
     ap.add_argument('--strip', action='store_true')
     ap.add_argument('--show', action='store_true')
     ap.add_argument('--kind', choices=KINDS, default=None,
@@ -187,6 +194,10 @@ def main():
                 k, v = line.split('\t')[:2]
                 weights[k] = float(v)
     files = split_data.files('heldout', args.data)
+    if args.part != 'all':
+        want = 0 if args.part == 'tune' else 10
+        files = [f for f in files
+                 if split_data.fnv(os.path.relpath(f, args.data).encode()) % 20 == want]
     if args.files:
         files = files[:args.files]
     rng = random.Random(args.seed)
@@ -219,8 +230,8 @@ def main():
             parts.append(clean[last:])
             out = run(args.vanban, ''.join(parts), args.margin)
             compare(cw, words(out), set(range(len(cw))), ss)
-    print('held-out files: %d (%.2f MB), damage rate %.3f, seed %d, margin %s, damage %s'
-          % (len(files), nbytes / 1e6, args.rate, args.seed, args.margin or 'default',
+    print('held-out files (%s): %d (%.2f MB), damage rate %.3f, seed %d, margin %s, damage %s'
+          % (args.part, len(files), nbytes / 1e6, args.rate, args.seed, args.margin or 'default',
              args.kind or (args.mix and 'mix ' + os.path.basename(args.mix)) or 'uniform'))
     print('damaged syllables: %d, fixed: %.2f%%' % (st['damaged'], 100.0 * st['fixed'] / max(1, st['damaged'])))
     print('clean syllables: %d, changed (false changes): %.3f%%'
@@ -231,8 +242,8 @@ def main():
     if args.show:
         for w, o in st['examples']:
             print('  false change: %s -> %s' % (w, o))
-        for w, o in st['missed']:
-            print('  not fixed: %s (left %s)' % (w, o))
+        for w, o, ctx in st['missed']:
+            print('  not fixed: %s (left %s) in: %s' % (w, o, ctx))
 
 
 if __name__ == '__main__':

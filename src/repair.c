@@ -383,6 +383,146 @@ static bool page_gap(const char *g, size_t n)
     return true;
 }
 
+/* A word normalize.c changed (NFC, look-alike, zero width, case): is it a
+   correction?  Not when markup sits inside the word, nor when composing
+   the tone marks Windows-1258 writes apart is all there is (that is
+   decoding, not a repair).  Clears *changed then; VANBAN_ENOMEM or 0. */
+static int unicode_change(const vanban_parser *p, const char *otext, size_t olen, const char *w,
+                          size_t wl, bool *changed)
+{
+    for (size_t k = 0; k < olen; k++)
+        if (otext[k] == '*' || otext[k] == '\\' || otext[k] == '_' || otext[k] == '#') {
+            *changed = false;
+            return 0;
+        }
+    if (!p->enc_decomposed) return 0;
+    utf8proc_uint8_t *nf = NULL;
+    utf8proc_ssize_t nl = utf8proc_map((const utf8proc_uint8_t *)otext, (utf8proc_ssize_t)olen,
+                                       &nf, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    if (nl == UTF8PROC_ERROR_NOMEM) return VANBAN_ENOMEM;
+    if (nl >= 0 && (size_t)nl == wl && !memcmp(nf, w, wl)) *changed = false;
+    free(nf);
+    return 0;
+}
+
+/* Record the change of token x (original span os..oe, new text *w of wl
+   bytes) as a pending correction; the corrections normalize.c made inside
+   it are folded into it (drop).  *w then points at the copy in R->repl. */
+static int record_change(rstate *R, const tok *x, uint32_t os, uint32_t oe, const char **w,
+                         size_t wl, bool *drop, size_t nold, size_t *oc, pending **pend,
+                         size_t *npend, size_t *pcap)
+{
+    vanban_result *res = R->p->res;
+    uint32_t kind = FX(R, x)->kind ? FX(R, x)->kind : K_UNICODE;
+    float conf = FX(R, x)->kind ? FX(R, x)->conf : 1.0f;
+    while (*oc < nold && res->corrections[*oc].span.s < os) (*oc)++;
+    for (size_t k = *oc; k < nold && res->corrections[k].span.s < oe; k++) {
+        drop[k] = true;
+        if (!FX(R, x)->kind && !strcmp(res->corrections[k].kind, "case")) kind = K_CASE;
+        if (!FX(R, x)->kind) conf = (float)res->corrections[k].confidence;
+    }
+    pending *pd = push_pending(pend, npend, pcap);
+    if (!pd) return VANBAN_ENOMEM;
+    pd->span.s = os;
+    pd->span.e = oe;
+    pd->kind = kind;
+    pd->conf = conf;
+    pd->rlen = (uint32_t)wl;
+    if (x->flags & T_REPL) { /* already in repl: copying it into itself could
+                                read freed memory when the buffer grows */
+        pd->roff = FX(R, x)->roff;
+    } else {
+        pd->roff = (uint32_t)R->repl.len;
+        if (vbi_buf_put(&R->repl, *w, wl)) return VANBAN_ENOMEM;
+    }
+    *w = R->repl.p + pd->roff; /* buffer may have moved */
+    return 0;
+}
+
+/* Page-break joins: the blank lines between the two halves of a sentence
+   go, and the break becomes one space (a correction of kind break). */
+static int page_joins(rstate *R, pending **pend, size_t *npend, size_t *pcap)
+{
+    vanban_parser *p = R->p;
+    bool joined = false;
+    for (size_t i = 0; i < R->n; i++) {
+        tok *x = &R->t[i];
+        if (!(x->flags & T_JOIN) || !i || (p->opt.flags & VANBAN_OPT_NO_CONTEXT)) continue;
+        /* the word before: a page number on a line of its own between the
+           two halves goes with the break */
+        size_t q = i - 1;
+        while (q > 0 && (R->t[q].flags & T_NUM) && R->t[q].line != x->line &&
+               R->t[q - 1].line < R->t[q].line)
+            q--;
+        tok *pv = &R->t[q];
+        uint32_t s, e;
+        if (map_e(p, &p->lines[pv->line], (size_t)pv->off + pv->len, &s) ||
+            map_s(p, &p->lines[x->line], x->off, &e))
+            return VANBAN_ENOMEM;
+        /* only white space and page numbers go: markup or a stray byte
+           between the two words (a heading's "**", a damaged line) stays
+           as it was */
+        size_t gl;
+        const char *gap = orig_utf8(p, s, e, &gl);
+        if (!page_gap(gap, gl)) continue;
+        pending *pd = push_pending(pend, npend, pcap);
+        if (!pd) return VANBAN_ENOMEM;
+        pd->span.s = s;
+        pd->span.e = e;
+        pd->kind = K_BREAK;
+        pd->conf = 0.8f;
+        pd->roff = (uint32_t)R->repl.len;
+        pd->rlen = 1;
+        if (vbi_buf_put(&R->repl, " ", 1)) return VANBAN_ENOMEM;
+        for (size_t k = pv->line + 1; k < x->line; k++) p->lines[k].flags |= 0x8000;
+        joined = true;
+    }
+    if (joined) { /* every line is copied: only when some go */
+        size_t o = 0;
+        for (size_t k = 0; k < p->nlines; k++)
+            if (!(p->lines[k].flags & 0x8000)) p->lines[o++] = p->lines[k];
+        p->nlines = o;
+    }
+    return 0;
+}
+
+/* The corrections: the old ones not folded into a word (drop), then ours
+   (pend), in input order. */
+static int emit_corrections(rstate *R, const bool *drop, size_t nold, const pending *pend,
+                            size_t npend)
+{
+    vanban_parser *p = R->p;
+    vanban_result *res = p->res;
+    int rc;
+    size_t o = 0, kept;
+    for (size_t k = 0; k < nold; k++)
+        if (!drop[k]) res->corrections[o++] = res->corrections[k];
+    res->ncorrections = kept = o;
+    for (size_t k = 0; k < npend; k++) {
+        const pending *pd = &pend[k];
+        size_t flen;
+        const char *from = orig_utf8(p, pd->span.s, pd->span.e, &flen);
+        utf8proc_uint8_t *nf = NULL;
+        if (p->enc_decomposed) { /* Windows-1258: "from" in NFC like the rest */
+            utf8proc_ssize_t nl = utf8proc_map((const utf8proc_uint8_t *)from,
+                                               (utf8proc_ssize_t)flen, &nf,
+                                               UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+            if (nl == UTF8PROC_ERROR_NOMEM) return VANBAN_ENOMEM;
+            if (nl >= 0) {
+                from = (const char *)nf;
+                flen = (size_t)nl;
+            }
+        }
+        rc = vbi_add_correction(p, pd->span, from, flen, R->repl.p + pd->roff, pd->rlen,
+                                kind_names[pd->kind], pd->conf);
+        free(nf);
+        if (rc) return rc;
+    }
+    if (merge_sorted(res->corrections, kept, res->ncorrections))
+        qsort(res->corrections, res->ncorrections, sizeof *res->corrections, cmp_corr);
+    return 0;
+}
+
 static int rebuild(rstate *R)
 {
     vanban_parser *p = R->p;
@@ -449,49 +589,11 @@ static int rebuild(rstate *R)
             size_t olen = 0;
             const char *otext = untouched ? w : orig_utf8(p, os, oe, &olen);
             bool changed = !untouched && (olen != wl || memcmp(otext, w, wl) != 0);
-            if (changed && !(x->flags & (T_CHANGED | T_DELETE))) {
-                /* normalize.c changed it (NFC, look-alike, zero width, case);
-                   markup inside a word is left alone */
-                for (size_t k = 0; k < olen && changed; k++)
-                    if (otext[k] == '*' || otext[k] == '\\' || otext[k] == '_' || otext[k] == '#')
-                        changed = false;
-                /* Windows-1258 writes tone marks apart by design: composing
-                   them is decoding, not a repair */
-                if (changed && p->enc_decomposed) {
-                    utf8proc_uint8_t *nf = NULL;
-                    utf8proc_ssize_t nl = utf8proc_map((const utf8proc_uint8_t *)otext,
-                                                       (utf8proc_ssize_t)olen, &nf,
-                                                       UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-                    if (nl < 0 && nl == UTF8PROC_ERROR_NOMEM) goto out;
-                    if (nl >= 0 && (size_t)nl == wl && !memcmp(nf, w, wl)) changed = false;
-                    free(nf);
-                }
-            }
-            if (changed) {
-                uint32_t kind = FX(R, x)->kind ? FX(R, x)->kind : K_UNICODE;
-                float conf = FX(R, x)->kind ? FX(R, x)->conf : 1.0f;
-                while (oc < nold && res->corrections[oc].span.s < os) oc++;
-                for (size_t k = oc; k < nold && res->corrections[k].span.s < oe; k++) {
-                    drop[k] = true;
-                    if (!FX(R, x)->kind && !strcmp(res->corrections[k].kind, "case")) kind = K_CASE;
-                    if (!FX(R, x)->kind) conf = (float)res->corrections[k].confidence;
-                }
-                pending *pd = push_pending(&pend, &npend, &pcap);
-                if (!pd) goto out;
-                pd->span.s = os;
-                pd->span.e = oe;
-                pd->kind = kind;
-                pd->conf = conf;
-                pd->rlen = (uint32_t)wl;
-                if (x->flags & T_REPL) { /* already in repl: copying it into itself could
-                                            read freed memory when the buffer grows */
-                    pd->roff = FX(R, x)->roff;
-                } else {
-                    pd->roff = (uint32_t)R->repl.len;
-                    if (vbi_buf_put(&R->repl, w, wl)) goto out;
-                }
-                w = R->repl.p + pd->roff; /* buffer may have moved */
-            }
+            if (changed && !(x->flags & (T_CHANGED | T_DELETE)) &&
+                unicode_change(p, otext, olen, w, wl, &changed))
+                goto out;
+            if (changed && record_change(R, x, os, oe, &w, wl, drop, nold, &oc, &pend, &npend, &pcap))
+                goto out;
             a = (size_t)x->off + x->len;
             if (!build) continue;
             if (grow_out(&nt, &ms, &me, &mcap, wl)) goto out;
@@ -507,75 +609,10 @@ static int rebuild(rstate *R)
         l->off = (uint32_t)start;
         l->len = (uint32_t)(nt.len - start);
     }
-    /* page-break joins: the blank lines between go, the break becomes a space */
-    bool joined = false;
-    for (size_t i = 0; i < R->n; i++) {
-        tok *x = &R->t[i];
-        if (!(x->flags & T_JOIN) || !i || (p->opt.flags & VANBAN_OPT_NO_CONTEXT)) continue;
-        /* the word before: a page number on a line of its own between the
-           two halves goes with the break */
-        size_t q = i - 1;
-        while (q > 0 && (R->t[q].flags & T_NUM) && R->t[q].line != x->line &&
-               R->t[q - 1].line < R->t[q].line)
-            q--;
-        tok *pv = &R->t[q];
-        uint32_t s, e;
-        if (map_e(p, &p->lines[pv->line], (size_t)pv->off + pv->len, &s) ||
-            map_s(p, &p->lines[x->line], x->off, &e))
-            goto out;
-        /* only white space and page numbers go: markup or a stray byte
-           between the two words (a heading's "**", a damaged line) stays
-           as it was */
-        size_t gl;
-        const char *gap = orig_utf8(p, s, e, &gl);
-        if (!page_gap(gap, gl)) continue;
-        pending *pd = push_pending(&pend, &npend, &pcap);
-        if (!pd) goto out;
-        pd->span.s = s;
-        pd->span.e = e;
-        pd->kind = K_BREAK;
-        pd->conf = 0.8f;
-        pd->roff = (uint32_t)R->repl.len;
-        pd->rlen = 1;
-        if (vbi_buf_put(&R->repl, " ", 1)) goto out;
-        for (size_t k = pv->line + 1; k < x->line; k++) p->lines[k].flags |= 0x8000;
-        joined = true;
-    }
-    if (joined) { /* every line is copied: only when some go */
-        size_t o = 0;
-        for (size_t k = 0; k < p->nlines; k++)
-            if (!(p->lines[k].flags & 0x8000)) p->lines[o++] = p->lines[k];
-        p->nlines = o;
-    }
-    /* corrections: keep the old ones not folded into a word, add ours, sort */
-    {
-        size_t o = 0, kept;
-        for (size_t k = 0; k < nold; k++)
-            if (!drop[k]) res->corrections[o++] = res->corrections[k];
-        res->ncorrections = kept = o;
-        for (size_t k = 0; k < npend; k++) {
-            pending *pd = &pend[k];
-            size_t flen;
-            const char *from = orig_utf8(p, pd->span.s, pd->span.e, &flen);
-            utf8proc_uint8_t *nf = NULL;
-            if (p->enc_decomposed) { /* Windows-1258: "from" in NFC like the rest */
-                utf8proc_ssize_t nl = utf8proc_map((const utf8proc_uint8_t *)from,
-                                                   (utf8proc_ssize_t)flen, &nf,
-                                                   UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-                if (nl == UTF8PROC_ERROR_NOMEM) goto out;
-                if (nl >= 0) {
-                    from = (const char *)nf;
-                    flen = (size_t)nl;
-                }
-            }
-            rc = vbi_add_correction(p, pd->span, from, flen, R->repl.p + pd->roff, pd->rlen,
-                                    kind_names[pd->kind], pd->conf);
-            free(nf);
-            if (rc) goto out;
-        }
-        if (merge_sorted(res->corrections, kept, res->ncorrections))
-            qsort(res->corrections, res->ncorrections, sizeof *res->corrections, cmp_corr);
-    }
+    if (page_joins(R, &pend, &npend, &pcap)) goto out;
+    rc = emit_corrections(R, drop, nold, pend, npend);
+    if (rc) goto out;
+    rc = VANBAN_ENOMEM;
     if (build) {
         vbi_buf_free(&p->text);
         p->text = nt;

@@ -669,6 +669,7 @@ int vbi_repair(vanban_parser *p)
         if (!rc) rc = vbi_rp_layer_numerals(&R);
         if (!rc) vbi_rp_layer_stamp(&R);
         if (!rc) rc = vbi_rp_layer_broken_words(&R);
+        if (!rc) rc = vbi_rp_layer_spaced(&R);
         if (!rc) rc = vbi_rp_layer_breaks(&R);
     }
     if (!rc && p->opt.tone_style != VANBAN_TONE_KEEP)

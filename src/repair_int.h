@@ -198,5 +198,6 @@ int vbi_rp_layer_breaks(rstate *R);
 int vbi_rp_layer_numerals(rstate *R);
 void vbi_rp_layer_stamp(rstate *R);
 int vbi_rp_layer_broken_words(rstate *R);
+int vbi_rp_layer_spaced(rstate *R);
 
 #endif

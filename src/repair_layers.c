@@ -688,3 +688,120 @@ int vbi_rp_layer_broken_words(rstate *R)
     return 0;
 }
 
+
+/* ---- letter-spaced words ----------------------------------------------------
+   Text taken from a PDF whose small print was set letter-spaced comes out
+   with spaces inside words: "Nh ư tr ê n", "Bộ tr ưở n g", "T hủ tướ ng C h í
+   nh ph ủ".  On each line, a run of letter tokens with only spaces between
+   them that holds a piece which is no syllable is cut again into groups:
+   one token as it is (free when the model knows it, dear when it is no
+   syllable), or two to SPACED_GROUP tokens written together that make a
+   syllable the model has seen at least SPACED_MIN times (a small cost).
+   The cheapest cut is kept when it joins something; the first token of a
+   group takes the group's text, the others go with the space before them
+   (corrections of kind break).  Pieces that are syllables on their own
+   ("ho a") are never joined: only a piece that is no syllable, or one the
+   model never saw ("Ngu y ễn"), asks for it. */
+#define SPACED_GROUP 6
+#define SPACED_MIN 20
+#define SPACED_BAD 10 /* a piece left that is no syllable */
+#define SPACED_UNKNOWN 3 /* a valid syllable the model never saw */
+
+/* The group of tokens ix[a..b) written together: its bytes in out (the
+   letters of each token in turn) and whether it is a syllable the model
+   knows well. */
+static bool spaced_group(const rstate *R, const size_t *ix, size_t a, size_t b, char *out,
+                         size_t *olen)
+{
+    /* a word and a lone letter after it: a variable ("trong đó n là"),
+       not the word's last letter */
+    const tok *x0 = &R->t[ix[a]];
+    bool lone = (x0->flags & T_VALID) && x0->obs >= 0;
+    for (size_t k = a + 1; k < b && lone; k++)
+        lone = R->t[ix[k]].len == 1;
+    if (lone) return false;
+    size_t o = 0;
+    for (size_t k = a; k < b; k++) {
+        const tok *x = &R->t[ix[k]];
+        if (o + x->len > 4 * VBI_SYL_MAX) return false;
+        memcpy(out + o, R->p->text.p + x->off, x->len);
+        o += x->len;
+    }
+    *olen = o;
+    vbi_syl s;
+    if (vbi_syl_decode_utf8(R->g, out, o, &s) || !vbi_syl_valid(R->g, &s) ||
+        s.ncase == VBI_CASE_MIXED)
+        return false;
+    int32_t id = vbi_rp_key_id(R, &s);
+    return id >= 0 && vbi_lm_count(R->lm, id) >= SPACED_MIN;
+}
+
+static double spaced_cost(const tok *x)
+{
+    if (!(x->flags & T_VALID)) return SPACED_BAD;
+    return x->obs >= 0 ? 0 : SPACED_UNKNOWN;
+}
+
+/* Cut the run ix[0..m) (see above); m <= MAXS. */
+static int spaced_run(rstate *R, const size_t *ix, size_t m)
+{
+    double best[MAXS + 1];
+    uint8_t take[MAXS + 1];
+    char buf[4 * VBI_SYL_MAX + 8];
+    size_t bl;
+    best[0] = 0;
+    for (size_t j = 1; j <= m; j++) {
+        best[j] = best[j - 1] + spaced_cost(&R->t[ix[j - 1]]);
+        take[j] = 1;
+        for (size_t g = 2; g <= SPACED_GROUP && g <= j; g++)
+            if (best[j - g] + 1 < best[j] && spaced_group(R, ix, j - g, j, buf, &bl)) {
+                best[j] = best[j - g] + 1;
+                take[j] = (uint8_t)g;
+            }
+    }
+    for (size_t j = m; j > 0; j -= take[j]) {
+        size_t g = take[j];
+        if (g < 2) continue;
+        if (!spaced_group(R, ix, j - g, j, buf, &bl)) continue; /* cannot be: it was chosen */
+        tok *x = &R->t[ix[j - g]];
+        x->flags = (uint16_t)((x->flags | T_CHANGED | T_REPL | T_VALID) & ~T_DELETE);
+        FX(R, x)->kind = K_BREAK;
+        FX(R, x)->conf = 0.8f;
+        FX(R, x)->roff = (uint32_t)R->repl.len;
+        FX(R, x)->rlen = (uint32_t)bl;
+        if (vbi_buf_put(&R->repl, buf, bl)) return VANBAN_ENOMEM;
+        for (size_t k = j - g + 1; k < j; k++) {
+            tok *y = &R->t[ix[k]];
+            y->flags = (uint16_t)((y->flags | T_DELETE) & ~(T_CHANGED | T_REPL));
+            FX(R, y)->kind = K_BREAK;
+            FX(R, y)->conf = 0.8f;
+        }
+    }
+    return 0;
+}
+
+int vbi_rp_layer_spaced(rstate *R)
+{
+    size_t ix[MAXS];
+    size_t m = 0;
+    bool bad = false;
+    for (size_t i = 0; i <= R->n; i++) {
+        const tok *x = i < R->n ? &R->t[i] : NULL;
+        bool ok = x && (x->flags & T_SYL) && !(x->flags & (T_CODE | T_NUM | T_DELETE | T_REPL));
+        /* the run goes on while the next letter token follows after spaces */
+        if (ok && m && (m == MAXS || !spaced(R, ix[m - 1]) || ix[m - 1] + 1 != i)) {
+            if (bad && m >= 2 && spaced_run(R, ix, m)) return VANBAN_ENOMEM;
+            m = 0;
+            bad = false;
+        }
+        if (!ok) {
+            if (bad && m >= 2 && spaced_run(R, ix, m)) return VANBAN_ENOMEM;
+            m = 0;
+            bad = false;
+            continue;
+        }
+        ix[m++] = i;
+        bad |= !(x->flags & T_VALID) || x->obs < 0;
+    }
+    return 0;
+}

@@ -173,6 +173,16 @@ check('doubled look-alike Đ', norm('Quyết định 417/QĐÐ-BNNMT; Cơ quan/�
 funeral = ('Điều 12. Việc đưa tin buồn trên các báo, đài thực hiện theo quy định.\n' * 6 +
            'a) Việc đưa tin buôn trên các báo, đài thực hiện theo quy định tại Điều 35.\n')
 check('repeated unseen word kept', norm(funeral).count('tin buồn'), 6)
+# letter-spaced small print from a PDF: the pieces of a word are joined
+spacedtxt = 'Nơi nhận:\n- Nh ư tr ê n;\n- T hủ tướ ng C h í nh ph ủ;\nKT. CHỦ TỊ CH\nNgu y ễn Văn An\n'
+check('letter-spaced words joined', norm(spacedtxt),
+      'Nơi nhận:\n- Như trên;\n- Thủ tướng Chính phủ;\nKT. CHỦ TỊCH\nNguyễn Văn An\n')
+check('letter-spaced join logged', [(c['from'], c['to'], c['kind']) for c in log('- Nh ư tr ê n;\n')],
+      [('Nh', 'Như', 'break'), (' ư', '', 'break'), ('tr', 'trên', 'break'), (' ê', '', 'break'),
+       (' n', '', 'break')])
+# ... but a lone letter after a word is a variable, and syllables stay apart
+variable = 'TPP = TPP1 + TPPn (trong đó n là số lượng doanh nghiệp), ho a hoa.\n'
+check('variable after a word kept', norm(variable), variable)
 redup = 'Chúng ta từ từ giải quyết, dần dần ổn định; ngày ngày người người thi đua.\n'
 check('reduplication kept', norm(redup), redup)
 # --no-repair: the input itself

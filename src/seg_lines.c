@@ -272,6 +272,27 @@ static void cut_trailing_post(cutter *c, size_t a, size_t b)
 }
 
 /* Where to cut line text s[0, n). */
+/* Does the line hold "; - Lưu" (a dash item after punctuation that files
+   the copies: the last item of every distribution list)? */
+static bool luu_item(const char *s, size_t n)
+{
+    for (const char *q = s; (q = seg_find(q, n - (size_t)(q - s), "Lưu", strlen("Lưu")));
+         q += strlen("Lưu")) {
+        size_t k = (size_t)(q - s);
+        while (k > 0 && s[k - 1] == ' ') k--;
+        if (k >= 3 && (unsigned char)s[k - 3] == 0xE2 && (unsigned char)s[k - 2] == 0x80 &&
+            (unsigned char)s[k - 1] == 0x93)
+            k -= 3; /* – */
+        else if (k >= 1 && strchr("-~+", s[k - 1]))
+            k--;
+        else
+            continue;
+        while (k > 0 && s[k - 1] == ' ') k--;
+        if (k > 0 && strchr(";,.", s[k - 1])) return true;
+    }
+    return false;
+}
+
 static void find_cuts(cutter *c)
 {
     const char *s = c->s;
@@ -320,6 +341,8 @@ static void find_cuts(cutter *c)
             list = true;
         }
     }
+    /* the wrapped tail of a flattened list: "các Vụ, Cục, Công báo; - Lưu: VT" */
+    if (!sign && !list && luu_item(s, n)) list = true;
     if (list) {
         cut_items(c);
         cut_cues(c, 1, true);

@@ -109,6 +109,9 @@ check(d.get('addressees') == ['Các sở, ban, ngành thuộc tỉnh'],
       'flattened: the addressee ends where the body begins', d.get('addressees'))
 check(sig(d) == ('KT.', 'KT. GIÁM ĐỐC', 'PHÓ GIÁM ĐỐC', 'Nguyễn Văn Hòa'),
       'flattened: signature after the recipients on the same line', sig(d))
+check(d.get('recipients') == ['Như trên', 'UBND tỉnh (b/c)',
+                              'Kho bạc Nhà nước khu vực, các phòng chuyên môn thuộc Sở', 'Lưu: VT, QLNS'],
+      'flattened: a list wrapped over two lines, "; - Lưu" on the second', d.get('recipients'))
 r = refs(d)
 check(('Luật', '67/2020/QH14', None) in r, "flattened: 'Luật số' / '67/2020/QH14' across a line break", r)
 check(('Luật', None, 'Luật Giá') in r and ('Nghị định', '85/2024/NĐ-CP', None) in r,

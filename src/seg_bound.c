@@ -67,6 +67,10 @@ static uint16_t line_evidence(seg *S, size_t i)
     uint16_t ev = 0, fl = S->L[i].flags;
     unsigned char c0 = (unsigned char)s[0], c1 = n > 1 ? (unsigned char)s[1] : 0;
     uint32_t nch = S->L[i].nchars;
+    /* a flattened annex label: "Phụ lục I DANH MỤC … (Ban hành kèm theo …)" */
+    if (nch > 160 && nch <= 400 && (c0 == 'P' || c0 == 'M' || c0 == 'B') &&
+        match_line(S, R_ANNEX_LABEL, i))
+        return EV_ANNEX;
     if (nch > 200) return 0;
     if (seg_has(s, n, "ỘNG")) {
         if (match_piece(S, R_NATIONAL_STATE, off, n, &so, &eo) && header_prefix(s, so - off) &&

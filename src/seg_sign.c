@@ -138,6 +138,8 @@ static int tail_line(seg *S, vbi_doc *D, tail_state *ts, size_t i)
 {
     size_t off = S->L[i].off, len = LEN(S, i), a, b, name;
     if (only_punct(TXT(S, i), len)) return 0; /* a rule, a table's "---" row */
+    if (len >= 5 && TXT(S, i)[0] == '!' && TXT(S, i)[1] == '[' && TXT(S, i)[len - 1] == ')')
+        return 0; /* a markdown image (a scanned stamp or signature) */
     bool capsish = (S->L[i].flags & VBI_L_CAPS) || (ts->sig && mostly_caps(TXT(S, i), len));
     if (match_piece(S, R_NOI_NHAN, off, len, NULL, NULL)) {
         ts->in_rec = true;

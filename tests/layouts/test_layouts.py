@@ -89,9 +89,14 @@ check(len(ds) == 1, 'annexes: one document, the attached texts are its annexes',
 d = ds[0] if ds else {}
 check([(a['label'], a['title']) for a in d.get('annexes', [])] ==
       [('QUY CHẾ', 'Quản lý cụm công nghiệp trên địa bàn tỉnh'), ('PHỤ LỤC I', 'DANH MỤC CỤM CÔNG NGHIỆP'),
-       ('Mẫu số 01', None)], 'annexes: labels and titles in order',
+       ('Mẫu số 01', None),
+       ('Phụ lục II', 'DANH MỤC THỦ TỤC HÀNH CHÍNH VỀ ĐẦU TƯ XÂY DỰNG HẠ TẦNG KỸ THUẬT CỤM CÔNG NGHIỆP '
+        'THUỘC PHẠM VI QUẢN LÝ CỦA SỞ CÔNG THƯƠNG TỈNH LAI CHÂU')],
+      'annexes: labels and titles in order (the last flattened with its "kèm theo" note)',
       [(a['label'], a['title']) for a in d.get('annexes', [])])
 check(all(a['span'] and a['span'][0] < a['span'][1] for a in d.get('annexes', [])), 'annexes: spans')
+check(d.get('recipients') == ['Như Điều 2', 'Lưu: VT, KT'] and sig(d)[3] == 'Đỗ Văn Bình',
+      'annexes: the scanned signature image is no recipient', (d.get('recipients'), sig(d)))
 check(('Nghị định', '32/2024/NĐ-CP', None) in refs(d), 'annexes: citations inside an annex count', refs(d))
 check([s['label'] for s in d.get('sections', [])] == ['Điều 1.', 'Điều 2.'],
       "annexes: the regulation's articles are not the decision's sections")

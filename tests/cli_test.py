@@ -82,6 +82,37 @@ with tempfile.TemporaryDirectory() as tmp:
     check(rc == 0 and len(lines) == 2 and json.loads(lines[0]) == json.loads(lines[1]),
           '--compact: one JSON line per file')
 
+    # one option parser (getopt_long) for every command: options anywhere,
+    # '--' ends them, values glued or apart, --help everywhere with exit 0
+    outp2 = os.path.join(tmp, 'after.json')
+    rc, out, err = run('parse', seed, '-o', outp2, '--compact')
+    check(rc == 0 and out == b'' and open(outp2).read().count('\n') == 1,
+          'options after the file: -o and --compact are read', err)
+    rc, out, err = run('parse', '--', '--compact')
+    check(rc == 2 and '--compact: No such file or directory' in err, "'--' ends the options", err)
+    for cmd in ('parse', 'link', 'graph', 'normalize', 'batch'):
+        rc, out, err = run(cmd, '--help')
+        check(rc == 0 and b'usage: vanban' in out and err == '', '%s --help: usage on stdout, exit 0' % cmd, err)
+    rc, out, err = run('parse', seed, '--bogus')
+    check(rc == 2 and "unknown option '--bogus'" in err and 'usage: vanban' in err,
+          'unknown option after the file: exit 2 with the usage line', err)
+    rc, out, err = run('normalize', '--dot', seed)
+    check(rc == 2 and "unknown option '--dot'" in err, "another command's option is unknown", err)
+    rc, out, err = run('parse', seed, '-o')
+    check(rc == 2 and "option '-o' needs a value" in err, 'a missing value', err)
+    rc, out, err = run('parse', '--compact=yes', seed)
+    check(rc == 2 and "option '--compact' takes no value" in err, 'a value for a flag', err)
+    rc1, out1, _ = run('normalize', '--margin=7', seed)
+    rc2, out2, _ = run('normalize', seed, '--margin', '7')
+    check(rc1 == 0 and out1 == out2, '--margin=7 and --margin 7 after the file agree')
+    rc, out, err = run('normalize', '--margin=abc', seed)
+    check(rc == 2 and '--margin needs a positive number' in err, 'a bad value', err)
+    bdir = os.path.join(tmp, 'bin_in')
+    os.mkdir(bdir)
+    open(os.path.join(bdir, 'a.txt'), 'wb').write(open(seed, 'rb').read())
+    rc, out, err = run('batch', '-j2', '-q', bdir, '-o', os.path.join(tmp, 'bout'))
+    check(rc == 0 and os.path.exists(os.path.join(tmp, 'bout', 'a.json')), 'batch -j2 (value glued)', err)
+
     rc, out, err = run('parse', '--max-bytes', '100', seed)
     check(rc == 1 and 'input too large' in err, '--max-bytes enforced', err)
 

@@ -51,58 +51,26 @@ static const char usage[] =
     "  --sync             fsync every output before renaming it\n"
     "  --compact --grammars DIR --no-repair   as for 'vanban parse'\n";
 
+/* 0, 1 after --help (usage printed), -1 on a usage error (message printed). */
 static int parse_args(batch *b, int argc, char **argv)
 {
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] != '-' || !strcmp(a, "-")) {
-            if (b->in_dir) {
-                fprintf(stderr, "vanban: batch: more than one input directory\n");
-                return -1;
-            }
-            b->in_dir = a;
-            continue;
-        }
-        if (!strcmp(a, "-q")) { b->quiet = true; continue; }
-        if (!strcmp(a, "--resume")) { b->resume = true; continue; }
-        if (!strcmp(a, "--sync")) { b->sync = true; continue; }
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(usage, stdout);
-            exit(0);
-        }
-        static const char *const valued[] = {"--jsonl", "--files-from", "-j", "--summary",
-                                             "--max-line", "--encoding"};
-        bool mine = false;
-        for (size_t k = 0; k < sizeof valued / sizeof *valued; k++)
-            if (!strcmp(a, valued[k])) mine = true;
-        if (!mine) {
-            int k = cli_common_option(&b->c, argc, argv, &i);
-            if (k < 0) return -1;
-            if (k == 0) {
-                fprintf(stderr, "vanban: batch: unknown option '%s'\n%s", a, usage);
-                return -1;
-            }
-            continue;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "vanban: batch: option '%s' needs a value\n", a);
-            return -1;
-        }
-        const char *v = argv[++i];
-        if (!strcmp(a, "--jsonl")) b->jsonl_path = v;
-        else if (!strcmp(a, "--files-from")) b->files_from = v;
-        else if (!strcmp(a, "--summary")) b->summary_path = v;
-        else if (!strcmp(a, "--encoding")) b->c.opt.encoding = v;
-        else {
-            size_t x;
-            if (!cli_positive(v, &x) || (!strcmp(a, "-j") && x > 1024)) {
-                fprintf(stderr, "vanban: batch: %s needs a positive number\n", a);
-                return -1;
-            }
-            if (!strcmp(a, "-j")) b->jobs = (int)x;
-            else b->max_line = (size_t)x;
-        }
+    cli_args A;
+    int rc = cli_args_parse(&A, CLI_BATCH, argc, argv, usage, "usage: vanban batch IN_DIR -o OUT_DIR [options] (see vanban batch --help)\n");
+    if (rc) return rc == 1 ? 1 : -1;
+    if (A.nfiles > 1) {
+        fprintf(stderr, "vanban: batch: more than one input directory\n");
+        return -1;
     }
+    b->c = A.c;
+    b->in_dir = A.nfiles ? A.files[0] : NULL;
+    b->quiet = A.quiet;
+    b->resume = A.resume;
+    b->sync = A.sync;
+    b->jsonl_path = A.jsonl;
+    b->files_from = A.files_from;
+    b->summary_path = A.summary;
+    b->jobs = A.jobs;
+    if (A.max_line) b->max_line = A.max_line;
     b->out_dir = b->c.outpath;
     if (!b->in_dir && !b->files_from) {
         fprintf(stderr, "vanban: batch: no input directory\n%s", usage);
@@ -359,7 +327,9 @@ int cmd_batch(int argc, char **argv)
     cli_common_init(&b->c);
     b->max_line = (size_t)1 << 20;
     int status = 2;
-    if (parse_args(b, argc, argv)) goto out;
+    int pr = parse_args(b, argc, argv);
+    if (pr == 1) status = 0;
+    if (pr) goto out;
     if (b->jobs == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         b->jobs = n > 0 ? (int)(n > 256 ? 256 : n) : 1;

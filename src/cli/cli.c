@@ -223,48 +223,6 @@ int cli_positive(const char *v, size_t *out)
     return 1;
 }
 
-int cli_common_option(cli_common *c, int argc, char **argv, int *i)
-{
-    const char *a = argv[*i];
-    if (!strcmp(a, "--compact")) {
-        c->jflags = 0;
-        return 1;
-    }
-    if (!strcmp(a, "--no-repair")) {
-        c->opt.flags |= VANBAN_OPT_NO_REPAIR;
-        return 1;
-    }
-    if (!strcmp(a, "--no-jit")) {
-        c->opt.flags |= VANBAN_OPT_NO_JIT;
-        return 1;
-    }
-    if (strcmp(a, "--grammars") && strcmp(a, "-o") && strcmp(a, "--max-bytes") &&
-        strcmp(a, "--chunk"))
-        return 0;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "vanban: option '%s' needs a value\n", a);
-        return -1;
-    }
-    const char *v = argv[++*i];
-    if (!strcmp(a, "--grammars")) {
-        c->grammars = v;
-    } else if (!strcmp(a, "-o")) {
-        c->outpath = v;
-    } else if (!strcmp(a, "--max-bytes")) {
-        if (!cli_positive(v, &c->opt.max_input_bytes)) {
-            fprintf(stderr, "vanban: --max-bytes needs a positive number\n");
-            return -1;
-        }
-    } else if (!strncmp(v, "random:", 7)) {
-        c->fm.random = 1;
-        c->fm.seed = strtoull(v + 7, NULL, 10);
-    } else if (!cli_positive(v, &c->fm.chunk)) {
-        fprintf(stderr, "vanban: --chunk needs a positive number or random:SEED\n");
-        return -1;
-    }
-    return 1;
-}
-
 int cli_load_model(const cli_common *c, vanban_model **model)
 {
     vanban_error err;

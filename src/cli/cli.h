@@ -47,8 +47,7 @@ int cli_out_open(cli_out *o, const char *path); /* 0 or 2 (message printed) */
 int cli_out_write(const char *buf, size_t len, void *ud); /* a vanban_write_fn */
 int cli_out_close(cli_out *o, int ok); /* commits if ok; returns 0 or 2 */
 
-/* Common options: returns 1 if argv[*i] was one (consuming its value), 0 if
-   not, -1 on a bad value (message printed). */
+/* Options every command shares (filled by cli_args_parse). */
 typedef struct {
     vanban_options opt;
     const char *grammars;
@@ -58,10 +57,38 @@ typedef struct {
 } cli_common;
 
 void cli_common_init(cli_common *c);
-int cli_common_option(cli_common *c, int argc, char **argv, int *i);
 /* v, whole, is a positive decimal number: 1 and *out set, else 0. */
 int cli_positive(const char *v, size_t *out);
 int cli_load_model(const cli_common *c, vanban_model **model);
+
+/* ---- options (args.c): one getopt_long parser for every command ---- */
+enum { CLI_PARSE = 1, CLI_LINK = 2, CLI_GRAPH = 4, CLI_NORMALIZE = 8, CLI_BATCH = 16 };
+#define CLI_DEFAULT_WINDOW ((size_t)8 << 20) /* normalize --window */
+#define CLI_MIN_WINDOW ((size_t)4096)
+
+typedef struct {
+    cli_common c;       /* -o, --compact, --grammars, --no-repair, --no-jit, --encoding,
+                           --max-bytes, --chunk */
+    unsigned cmd;       /* CLI_* */
+    const char *usage_line;
+    char **files;       /* the operands, in order */
+    int nfiles;
+    int max_bytes_set;  /* --max-bytes given */
+    const char *jsonl;  /* parse --jsonl IN, batch --jsonl OUT */
+    int mode;           /* normalize: 0 text, 1 --diff, 2 --log */
+    size_t window;      /* normalize --window */
+    int dot;            /* graph --dot */
+    int quiet, resume, sync, jobs; /* batch -q --resume --sync -j */
+    const char *files_from, *summary;
+    size_t max_line;    /* batch --max-line (0: default) */
+} cli_args;
+
+/* Parse argv[2..] for the command: 0, 1 after printing the usage for
+   --help (exit 0), or 2 after printing the error and usage_line. */
+int cli_args_parse(cli_args *a, unsigned cmd, int argc, char **argv, const char *usage,
+                   const char *usage_line);
+extern const char cli_usage[];      /* main.c: parse, link, graph, normalize */
+extern const char cli_usage_line[]; /* "see vanban --help" */
 
 /* Commands: each returns the exit status. */
 int cmd_parse(int argc, char **argv);

@@ -227,37 +227,27 @@ static void link_all(batch *B)
     }
 }
 
-static int start(int argc, char **argv, const char *cmd, cli_common *c, int *first, bool *dot)
+/* The options and files of link or graph (cmd: CLI_LINK, CLI_GRAPH). */
+static int start(int argc, char **argv, unsigned cmd, cli_args *A)
 {
-    cli_common_init(c);
-    *first = argc;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--")) { *first = i + 1; break; }
-        if (a[0] != '-' || !strcmp(a, "-")) { *first = i; break; }
-        if (dot && !strcmp(a, "--dot")) { *dot = true; continue; }
-        int k = cli_common_option(c, argc, argv, &i);
-        if (k < 0) return 2;
-        if (k == 0) {
-            fprintf(stderr, "vanban: %s: unknown option '%s' (see vanban --help)\n", cmd, a);
-            return 2;
-        }
-    }
-    if (*first >= argc) {
-        fprintf(stderr, "vanban: %s: no input file (see vanban --help)\n", cmd);
+    int rc = cli_args_parse(A, cmd, argc, argv, cli_usage, cli_usage_line);
+    if (rc) return rc == 1 ? 1 : 2;
+    if (!A->nfiles) {
+        fprintf(stderr, "vanban: %s: no input file (see vanban --help)\n",
+                cmd == CLI_LINK ? "link" : "graph");
         return 2;
     }
     return 0;
 }
 
-static int run_batch(int argc, char **argv, const cli_common *c, int first, batch *B)
+static int run_batch(const cli_args *A, const cli_common *c, batch *B)
 {
     vanban_model *model;
     if (cli_load_model(c, &model)) return 2;
     B->files = json_array();
     int status = B->files ? 0 : 2;
-    for (int i = first; i < argc && B->files; i++) {
-        int s = load(B, model, c, argv[i]);
+    for (int i = 0; i < A->nfiles && B->files; i++) {
+        int s = load(B, model, c, A->files[i]);
         if (s > status) status = s;
     }
     vanban_model_free(model);
@@ -289,11 +279,12 @@ static int emit_json(const cli_common *c, json_t *root)
 
 int cmd_link(int argc, char **argv)
 {
-    cli_common c;
-    int first;
-    if (start(argc, argv, "link", &c, &first, NULL)) return 2;
+    cli_args A;
+    int rc = start(argc, argv, CLI_LINK, &A);
+    if (rc) return rc == 1 ? 0 : 2;
+    cli_common c = A.c;
     batch B = {0};
-    int status = run_batch(argc, argv, &c, first, &B);
+    int status = run_batch(&A, &c, &B);
     json_t *root = json_object();
     json_object_set_new(root, "schema", json_string("vanban-batch/1"));
     json_object_set(root, "files", B.files);
@@ -334,12 +325,13 @@ static char *doc_label(json_t *d)
 
 int cmd_graph(int argc, char **argv)
 {
-    cli_common c;
-    int first;
-    bool dot = false;
-    if (start(argc, argv, "graph", &c, &first, &dot)) return 2;
+    cli_args A;
+    int rc = start(argc, argv, CLI_GRAPH, &A);
+    if (rc) return rc == 1 ? 0 : 2;
+    cli_common c = A.c;
+    bool dot = A.dot;
     batch B = {0};
-    int status = run_batch(argc, argv, &c, first, &B);
+    int status = run_batch(&A, &c, &B);
     json_t *nodes = json_array(), *edges = json_array(), *ext = json_object();
     for (size_t i = 0; i < B.n; i++) {
         json_t *d = B.v[i].doc, *nd = json_object();

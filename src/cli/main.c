@@ -4,7 +4,7 @@
 
 #include "cli.h"
 
-static const char usage[] =
+const char cli_usage[] =
     "usage: vanban parse [options] FILE...   (FILE '-' reads standard input)\n"
     "       vanban link [options] FILE...    (references resolved across the files)\n"
     "       vanban graph [options] [--dot] FILE...  (citation graph: JSON or DOT)\n"
@@ -38,8 +38,13 @@ static const char usage[] =
     "  --window=BYTES    read the input in windows of about BYTES (default 8 MiB,\n"
     "                    >= 4096), each repaired on its own: memory stays flat\n"
     "\n"
+    "Options may come before or after the files; '--' ends them; '--help' after\n"
+    "a command prints this text (batch: its own).\n"
+    "\n"
     "exit status: 0 success; 1 an input is not usable (binary, too large);\n"
     "             2 usage error, or a file cannot be read or written.\n";
+
+const char cli_usage_line[] = "usage: vanban COMMAND [options] FILE... (see vanban --help)\n";
 
 static const struct {
     const char *name;
@@ -55,7 +60,7 @@ static const struct {
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fputs(usage, stderr);
+        fputs(cli_usage, stderr);
         return 2;
     }
     if (!strcmp(argv[1], "--version")) {
@@ -63,11 +68,11 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(usage, stdout);
+        fputs(cli_usage, stdout);
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc, argv);
-    fprintf(stderr, "vanban: unknown command '%s'\n%s", argv[1], usage);
+    fprintf(stderr, "vanban: unknown command '%s'\n%s", argv[1], cli_usage);
     return 2;
 }

@@ -31,8 +31,6 @@
 #include "cli.h"
 #include "private.h" /* vanban_result: encoding found, input as UTF-8 and its offset map */
 
-#define DEFAULT_WINDOW ((size_t)8 << 20)
-#define MIN_WINDOW ((size_t)4096)
 
 /* Output through a buffer of our own: vanban_result_write_text writes a
    piece per correction, and a stdio call per piece costs more than the
@@ -337,64 +335,24 @@ static const char *forceable(const char *enc)
 
 int cmd_normalize(int argc, char **argv)
 {
-    cli_common c;
-    cli_common_init(&c);
-    int mode = 0; /* 0 text, 1 diff, 2 log */
-    const char *path = NULL;
-    size_t window = DEFAULT_WINDOW;
-    size_t default_max = c.opt.max_input_bytes;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--diff")) mode = 1;
-        else if (!strcmp(a, "--log")) mode = 2;
-        else if (!strcmp(a, "--no-context")) c.opt.flags |= VANBAN_OPT_NO_CONTEXT;
-        else if (!strcmp(a, "--encoding") && i + 1 < argc) c.opt.encoding = argv[++i];
-        else if (!strncmp(a, "--window=", 9)) {
-            char *e;
-            unsigned long long w = strtoull(a + 9, &e, 10);
-            if (*e || a[9] == '-' || w < MIN_WINDOW || w > ((size_t)1 << 30)) {
-                fprintf(stderr, "vanban: --window needs a number of bytes from %zu to %zu\n",
-                        MIN_WINDOW, (size_t)1 << 30);
-                return 2;
-            }
-            window = (size_t)w;
-        } else if (!strncmp(a, "--tone-style=", 13)) {
-            if (!strcmp(a + 13, "modern")) c.opt.tone_style = VANBAN_TONE_MODERN;
-            else if (!strcmp(a + 13, "traditional")) c.opt.tone_style = VANBAN_TONE_TRADITIONAL;
-            else if (!strcmp(a + 13, "keep")) c.opt.tone_style = VANBAN_TONE_KEEP;
-            else {
-                fprintf(stderr, "vanban: --tone-style must be modern, traditional or keep\n");
-                return 2;
-            }
-        } else if (!strncmp(a, "--margin=", 9)) {
-            char *e;
-            double m = strtod(a + 9, &e);
-            if (*e || !(m > 0) || m > 1000) {
-                fprintf(stderr, "vanban: --margin needs a positive number\n");
-                return 2;
-            }
-            c.opt.repair_margin = m;
-        } else if (a[0] == '-' && strcmp(a, "-")) {
-            int k = cli_common_option(&c, argc, argv, &i);
-            if (k < 0) return 2;
-            if (k == 0) {
-                fprintf(stderr, "vanban: normalize: unknown option '%s' (see vanban --help)\n", a);
-                return 2;
-            }
-        } else if (!path) {
-            path = a;
-        } else {
-            fprintf(stderr, "vanban: normalize: one input only\n");
-            return 2;
-        }
+    cli_args A;
+    int arc = cli_args_parse(&A, CLI_NORMALIZE, argc, argv, cli_usage, cli_usage_line);
+    if (arc) return arc == 1 ? 0 : 2;
+    cli_common c = A.c;
+    int mode = A.mode; /* 0 text, 1 diff, 2 log */
+    size_t window = A.window;
+    if (A.nfiles > 1) {
+        fprintf(stderr, "vanban: normalize: one input only\n");
+        return 2;
     }
+    const char *path = A.nfiles ? A.files[0] : NULL;
     if (!path) {
         fprintf(stderr, "vanban: normalize: no input file (see vanban --help)\n");
         return 2;
     }
     /* --max-bytes limits the whole input when given; memory is bounded by
        the window either way, and each window's parser keeps the limit */
-    bool limit_total = c.opt.max_input_bytes != default_max;
+    bool limit_total = A.max_bytes_set;
     c.opt.flags |= VANBAN_OPT_TEXT_ONLY; /* no documents: only the text is printed */
     if (c.opt.encoding && vbi_encoding_lookup(c.opt.encoding) < 0) {
         fprintf(stderr, "vanban: unknown encoding '%s'\n", c.opt.encoding);

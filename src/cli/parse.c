@@ -33,41 +33,17 @@ static int parse_one(const vanban_model *model, const cli_common *c, const char 
 
 int cmd_parse(int argc, char **argv)
 {
-    cli_common c;
-    cli_common_init(&c);
-    int first = argc;
-    const char *jsonl_in = NULL; /* --jsonl IN: one path or document per line (batch.c) */
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--jsonl") && i + 1 < argc) {
-            jsonl_in = argv[++i];
-            continue;
-        }
-        if (!strcmp(a, "--encoding") && i + 1 < argc) {
-            c.opt.encoding = argv[++i];
-            continue;
-        }
-        if (!strcmp(a, "--")) {
-            first = i + 1;
-            break;
-        }
-        if (a[0] != '-' || !strcmp(a, "-")) {
-            first = i;
-            break;
-        }
-        int k = cli_common_option(&c, argc, argv, &i);
-        if (k < 0) return 2;
-        if (k == 0) {
-            fprintf(stderr, "vanban: parse: unknown option '%s' (see vanban --help)\n", a);
-            return 2;
-        }
-    }
-    if (jsonl_in && first < argc) {
+    cli_args A;
+    int rc = cli_args_parse(&A, CLI_PARSE, argc, argv, cli_usage, cli_usage_line);
+    if (rc) return rc == 1 ? 0 : 2;
+    cli_common c = A.c;
+    const char *jsonl_in = A.jsonl; /* --jsonl IN: one path or document per line (batch.c) */
+    if (jsonl_in && A.nfiles) {
         fprintf(stderr, "vanban: parse: --jsonl reads its inputs from a list, not FILE\n");
         return 2;
     }
     if (jsonl_in) return cmd_parse_jsonl(&c, jsonl_in);
-    if (first >= argc) {
+    if (!A.nfiles) {
         fprintf(stderr, "vanban: parse: no input file (see vanban --help)\n");
         return 2;
     }
@@ -79,8 +55,8 @@ int cmd_parse(int argc, char **argv)
         return 2;
     }
     int status = 0;
-    for (int i = first; i < argc && !out.failed; i++) {
-        int s = parse_one(model, &c, argv[i], &out);
+    for (int i = 0; i < A.nfiles && !out.failed; i++) {
+        int s = parse_one(model, &c, A.files[i], &out);
         if (s > status) status = s;
     }
     /* with -o the file appears only if every input was parsed */

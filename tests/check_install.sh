@@ -24,12 +24,15 @@ echo "ok 1 - exported symbols match src/vanban.sym"
 meson install -C "$build" --no-rebuild --destdir "$tmp/root" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; fail "meson install"; }
 prefix=$(meson introspect "$build" --buildoptions | /usr/bin/python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"][0])')
 root="$tmp/root$prefix"
-for f in bin/vanban include/vanban.h share/man/man1/vanban.1 share/vanban/grammars/header.pcre; do
+for f in bin/vanban include/vanban.h share/man/man1/vanban.1 share/vanban/grammars/header.pcre \
+         share/vanban/schema/vanban.schema.json share/vanban/schema/vanban-batch.schema.json \
+         share/vanban/schema/vanban-link.schema.json share/vanban/schema/vanban-graph.schema.json \
+         share/vanban/schema/vanban-log.schema.json; do
     [ -e "$root/$f" ] || fail "$f not installed"
 done
 pc=$(find "$root" -name vanban.pc | head -1)
 [ -n "$pc" ] || fail "vanban.pc not installed"
-echo "ok 2 - meson install puts library, header, vanban.pc, CLI, man page and grammars in place"
+echo "ok 2 - meson install puts library, header, vanban.pc, CLI, man page, grammars and schemas in place"
 
 libdir=$(dirname "$(dirname "$pc")")
 cat >"$tmp/demo.c" <<'C'

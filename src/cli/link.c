@@ -286,7 +286,7 @@ int cmd_link(int argc, char **argv)
     batch B = {0};
     int status = run_batch(&A, &c, &B);
     json_t *root = json_object();
-    json_object_set_new(root, "schema", json_string("vanban-batch/1"));
+    json_object_set_new(root, "schema", json_string("vanban-link/1"));
     json_object_set(root, "files", B.files);
     int e = emit_json(&c, root);
     json_decref(root);

@@ -337,7 +337,9 @@ static int dump(sink *k, json_t *v, size_t jf)
     if (!v) return -2;
     int rc = json_dump_callback(v, sink_write, k, jf);
     json_decref(v);
-    return rc ? -1 : 0;
+    /* jansson fails for its own buffers too: out of memory unless the
+       writer itself failed */
+    return !rc ? 0 : k->failed ? -1 : -2;
 }
 
 /* The top-level object is written piece by piece and each document is built,

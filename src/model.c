@@ -450,6 +450,56 @@ static int expand(const vanban_model *m, const char *pat, size_t n, vbi_buf *out
     return 0;
 }
 
+/* ---- the rules' allocator ----------------------------------------------------
+   The PCRE2 Debian 12 ships (10.42) crashes inside pcre2_jit_compile when an
+   allocation fails there (a failing allocator in tests/failalloc.c finds it
+   on every run).  So while the model loads, the rules are compiled with an
+   allocator that never fails inside PCRE2: when malloc fails, it serves the
+   request from a reserve taken before the first rule (JIT_RESERVE; no
+   reserve, no JIT).  Once the reserve has been touched memory is short: the
+   rules after it are not JIT-compiled (the interpreter finds the same
+   matches), and the load goes on; the next allocation of vanban's own that
+   fails returns VANBAN_ENOMEM as always.  After the load the reserve only
+   frees its own blocks (no-op): the model is shared read-only by threads. */
+#define JIT_RESERVE ((size_t)4 << 20)
+
+typedef struct vbi_jitmem {
+    char *base;
+    size_t size, used;
+    bool loading;
+} vbi_jitmem;
+
+static void *jm_malloc(PCRE2_SIZE n, void *data)
+{
+    vbi_jitmem *jm = data;
+    void *p = malloc(n);
+    if (p || !jm->loading || !jm->base) return p;
+    size_t a = (jm->used + 15) & ~(size_t)15;
+    if (a > jm->size || n > jm->size - a) return NULL;
+    jm->used = a + n;
+    return jm->base + a;
+}
+
+static void jm_free(void *p, void *data)
+{
+    vbi_jitmem *jm = data;
+    if (jm->base && (char *)p >= jm->base && (char *)p < jm->base + jm->size) return;
+    free(p);
+}
+
+/* The allocator and the contexts the rules are compiled with. */
+static int rules_alloc_init(vanban_model *m)
+{
+    m->jm = calloc(1, sizeof *m->jm);
+    if (!m->jm) return VANBAN_ENOMEM;
+    m->jm->loading = true;
+    m->jm->base = malloc(JIT_RESERVE); /* NULL: no JIT (see compile_rule) */
+    if (m->jm->base) m->jm->size = JIT_RESERVE;
+    m->gctx = pcre2_general_context_create(jm_malloc, jm_free, m->jm);
+    m->cctx = m->gctx ? pcre2_compile_context_create(m->gctx) : NULL;
+    return m->cctx ? 0 : VANBAN_ENOMEM;
+}
+
 static int compile_rule(vanban_model *m, const char *file, int line, const char *name,
                         size_t namelen, bool caseless, const char *pat, size_t patlen,
                         vanban_error *err)
@@ -476,18 +526,26 @@ static int compile_rule(vanban_model *m, const char *file, int line, const char 
     int ec;
     PCRE2_SIZE eo;
     uint32_t opts = PCRE2_UTF | PCRE2_UCP | (caseless ? PCRE2_CASELESS : 0);
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)(b.p ? b.p : ""), b.len, opts, &ec, &eo, NULL);
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)(b.p ? b.p : ""), b.len, opts, &ec, &eo, m->cctx);
     vbi_buf_free(&b);
     if (!code) {
+        /* PCRE2 reports an allocation that failed while compiling as
+           PCRE2_ERROR_HEAP_FAILED ("failed to allocate heap memory"), not
+           PCRE2_ERROR_NOMEMORY: both are out of memory, not a bad rule */
+        if (ec == PCRE2_ERROR_NOMEMORY || ec == PCRE2_ERROR_HEAP_FAILED) {
+            set_err(err, VANBAN_ENOMEM, file, line, 0, "out of memory (compiling rule '%s')",
+                    rule_names[id]);
+            return VANBAN_ENOMEM;
+        }
         PCRE2_UCHAR msg[128];
         pcre2_get_error_message(ec, msg, sizeof msg);
-        set_err(err, ec == PCRE2_ERROR_NOMEMORY ? VANBAN_ENOMEM : VANBAN_EGRAMMAR, file, line,
-                (size_t)eo, "%s:%d: rule '%s': %s at offset %zu", file, line, rule_names[id],
-                (const char *)msg, (size_t)eo);
-        return ec == PCRE2_ERROR_NOMEMORY ? VANBAN_ENOMEM : VANBAN_EGRAMMAR;
+        set_err(err, VANBAN_EGRAMMAR, file, line, (size_t)eo, "%s:%d: rule '%s': %s at offset %zu",
+                file, line, rule_names[id], (const char *)msg, (size_t)eo);
+        return VANBAN_EGRAMMAR;
     }
-    /* JIT is an optimisation: when it is unavailable the interpreter is used. */
-    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    /* JIT is an optimisation: when it is unavailable the interpreter is used;
+       only with the whole reserve behind it (see jm_malloc) */
+    if (m->jm->base && !m->jm->used) (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
     uint32_t cnt = 0;
     pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &cnt);
     m->rule[id] = code;
@@ -575,7 +633,8 @@ int vanban_model_load(const char *dir, vanban_model **out, vanban_error *err)
         set_err(err, VANBAN_ENOMEM, NULL, 0, 0, "out of memory");
         return VANBAN_ENOMEM;
     }
-    int rc = 0;
+    int rc = rules_alloc_init(m);
+    if (rc) set_err(err, VANBAN_ENOMEM, NULL, 0, 0, "out of memory");
     for (size_t i = 0; i < sizeof model_files / sizeof *model_files && !rc; i++) {
         const char *name = model_files[i];
         const char *data = NULL;
@@ -626,6 +685,7 @@ int vanban_model_load(const char *dir, vanban_model **out, vanban_error *err)
         vanban_model_free(m);
         return rc;
     }
+    m->jm->loading = false; /* read-only from here on: the model is shared */
     *out = m;
     return VANBAN_OK;
 }
@@ -634,6 +694,10 @@ void vanban_model_free(vanban_model *m)
 {
     if (!m) return;
     for (int i = 0; i < R__COUNT; i++) pcre2_code_free(m->rule[i]);
+    pcre2_compile_context_free(m->cctx);
+    pcre2_general_context_free(m->gctx);
+    if (m->jm) free(m->jm->base);
+    free(m->jm);
     vbi_repair_model_free(m);
     vbi_arena_free(&m->arena);
     free(m);

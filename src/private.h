@@ -121,8 +121,13 @@ typedef struct {
     char **variants; /* NULL-terminated */
 } vbi_doctype;
 
+struct vbi_jitmem; /* model.c: the allocator the rules are compiled with */
+
 struct vanban_model {
     pcre2_code *rule[R__COUNT];
+    struct vbi_jitmem *jm;           /* owns a reserve; freed after the rules */
+    pcre2_general_context *gctx;     /* jm's allocator, for the rules */
+    pcre2_compile_context *cctx;
     uint32_t group_count[R__COUNT];
     vbi_doctype *types;
     size_t ntypes;

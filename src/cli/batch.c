@@ -270,7 +270,10 @@ static void *producer_main(void *arg)
 int cmd_parse_jsonl(const cli_common *c, const char *in)
 {
     batch *b = calloc(1, sizeof *b);
-    if (!b) return 2;
+    if (!b) {
+        fprintf(stderr, "vanban: out of memory\n");
+        return 2;
+    }
     b->c = *c;
     b->c.jflags = 0;
     b->max_line = (size_t)1 << 20;
@@ -292,9 +295,17 @@ int cmd_parse_jsonl(const cli_common *c, const char *in)
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
         if (n == 0) continue;
         out.len = 0;
+        out.failed = 0;
         int rc;
         if (line[0] == '{' || line[0] == '"') {
+            cli_json_failed();
             json_t *j = json_loadb(line, (size_t)n, JSON_DECODE_ANY, NULL);
+            if (cli_json_failed()) { /* jansson may have dropped a byte: never parse that */
+                json_decref(j);
+                fprintf(stderr, "vanban: out of memory\n");
+                status = 2;
+                break;
+            }
             json_t *t = json_is_string(j) ? j : json_object_get(j, "text");
             const char *path = json_string_value(json_object_get(j, "path"));
             if (json_is_string(t)) {
@@ -323,7 +334,10 @@ int cmd_parse_jsonl(const cli_common *c, const char *in)
 int cmd_batch(int argc, char **argv)
 {
     batch *b = calloc(1, sizeof *b);
-    if (!b) return 2;
+    if (!b) {
+        fprintf(stderr, "vanban: out of memory\n");
+        return 2;
+    }
     cli_common_init(&b->c);
     b->max_line = (size_t)1 << 20;
     int status = 2;
@@ -382,7 +396,7 @@ int cmd_batch(int argc, char **argv)
     for (; started < b->jobs; started++)
         if (pthread_create(&th[started], NULL, batch_worker, b)) break;
     if (started == 0) {
-        fprintf(stderr, "vanban: batch: cannot start worker threads\n");
+        fprintf(stderr, "vanban: batch: cannot start worker threads (out of memory or too many threads)\n");
         free(th);
         goto out;
     }
@@ -402,7 +416,7 @@ int cmd_batch(int argc, char **argv)
     double secs = batch_now() - b->t0;
 
     status = b->st.failed ? 1 : 0;
-    if ((intptr_t)prc) status = 2;
+    if ((intptr_t)prc || b->list_oom) status = 2; /* (list_oom: an input may be missing) */
     if (close_jsonl(b)) status = 2;
     const char *spath = b->summary_path;
     char *own = NULL;

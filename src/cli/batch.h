@@ -58,6 +58,7 @@ struct batch {
     const char *in_dir, *out_dir, *jsonl_path, *files_from, *summary_path;
     int jobs;
     bool quiet, resume, sync, progress;
+    bool list_oom; /* the walk lost an entry for memory: exit 2 (walker thread, read after join) */
     size_t max_line;
     vanban_model *model;
     dev_t out_dev;

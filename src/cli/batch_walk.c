@@ -38,6 +38,7 @@ void batch_put(batch *b, char *rel, batch_kind pre, char *premsg)
 {
     if (!rel) {
         fprintf(stderr, "vanban: batch: out of memory while listing inputs\n");
+        b->list_oom = true;
         free(premsg);
         return;
     }
@@ -100,6 +101,7 @@ static void walk_dir(batch *b, bool count_only, const char *full, const char *re
     }
     char **names = NULL;
     size_t n = 0, cap = 0;
+    bool oom = false;
     struct dirent *e;
     errno = 0;
     while ((e = readdir(d))) {
@@ -107,12 +109,22 @@ static void walk_dir(batch *b, bool count_only, const char *full, const char *re
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 64;
             char **t = realloc(names, nc * sizeof *t);
-            if (!t) break;
+            if (!t) {
+                oom = true;
+                break;
+            }
             names = t;
             cap = nc;
         }
-        if (!(names[n] = xstrdup(e->d_name))) break;
+        if (!(names[n] = xstrdup(e->d_name))) {
+            oom = true;
+            break;
+        }
         n++;
+    }
+    if (oom && !count_only) { /* (the counting pass only sizes the progress display) */
+        fprintf(stderr, "vanban: batch: out of memory while listing %s: entries are missing\n", full);
+        b->list_oom = true;
     }
     closedir(d);
     if (n) qsort(names, n, sizeof *names, cmp_names);
@@ -122,7 +134,10 @@ static void walk_dir(batch *b, bool count_only, const char *full, const char *re
         if (!f || !r) {
             free(f);
             free(r);
-            fprintf(stderr, "vanban: batch: out of memory while listing %s\n", full);
+            if (!count_only) {
+                fprintf(stderr, "vanban: batch: out of memory while listing %s\n", full);
+                b->list_oom = true;
+            }
             continue;
         }
         struct stat st;

@@ -242,6 +242,7 @@ static int error_record(const batch *b, const char *rel, const fresult *fr, wsta
                              "documents", "warnings");
     if (!root) return -1;
     w->o1.len = w->o2.len = 0;
+    w->o1.failed = w->o2.failed = 0;
     size_t pretty = (b->c.jflags & VANBAN_JSON_PRETTY) ? JSON_INDENT(2) : JSON_COMPACT;
     int rc = json_dump_callback(root, dump_cb, &w->o1, pretty) || obuf_write("\n", 1, &w->o1) ||
              json_dump_callback(root, dump_cb, &w->o2, JSON_COMPACT) ||
@@ -261,7 +262,12 @@ static void sha_hex(const char *s, size_t n, char hex[65])
 /* --resume: the output exists and was made from these very bytes. */
 static bool try_skip(const batch *b, const char *outp, wstate *w, fresult *fr)
 {
+    cli_json_failed();
     json_t *root = json_load_file(outp, 0, NULL);
+    if (root && cli_json_failed()) { /* maybe a byte short: parse the file again */
+        json_decref(root);
+        return false;
+    }
     if (!root) return false;
     const char *sha =
         json_string_value(json_object_get(json_object_get(root, "source"), "sha256"));
@@ -270,6 +276,7 @@ static bool try_skip(const batch *b, const char *outp, wstate *w, fresult *fr)
         count_json(root, fr);
         fr->skipped = true;
         w->o2.len = 0;
+        w->o2.failed = 0;
         if (b->jsonl_fd >= 0 &&
             (json_dump_callback(root, dump_cb, &w->o2, JSON_REAL_PRECISION(3) | JSON_COMPACT) ||
              obuf_write("\n", 1, &w->o2)))
@@ -302,15 +309,24 @@ static void parse_input(const batch *b, const char *rel, wstate *w, fresult *fr)
     vanban_parser_free(p);
     if (!r) return;
     w->o1.len = w->o2.len = 0;
+    w->o1.failed = w->o2.failed = 0;
+    cli_json_failed();
     rc = vanban_result_write_json(r, b->c.jflags, obuf_write, &w->o1);
     if (!rc && b->c.jflags) rc = vanban_result_write_json(r, 0, obuf_write, &w->o2);
+    if (!rc && cli_json_failed()) rc = VANBAN_ENOMEM; /* jansson lost bytes: see cli.c */
+    if (rc == VANBAN_EWRITE && (w->o1.failed || w->o2.failed)) rc = VANBAN_ENOMEM; /* (in memory) */
     vanban_result_free(r);
     if (rc) {
         fail(fr, BK_PARSE, -1, "%s", vanban_strerror(rc));
         return;
     }
     const obuf *line = b->c.jflags ? &w->o2 : &w->o1;
+    cli_json_failed();
     json_t *root = json_loadb(line->p, line->len, 0, NULL);
+    if (root && cli_json_failed()) {
+        json_decref(root);
+        root = NULL;
+    }
     if (!root) {
         fail(fr, BK_PARSE, -1, "%s", "out of memory");
         return;

@@ -8,17 +8,42 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli.h"
+
+/* jansson's reader drops a byte of a string, and returns the rest as if
+   all was well, when its buffer cannot grow (2.14): the CLI gives jansson
+   an allocator that notes a failure, per thread, and every json_load* is
+   followed by cli_json_failed(). */
+static _Thread_local int json_alloc_failed;
+
+static void *json_alloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p) json_alloc_failed = 1;
+    return p;
+}
+
+void cli_json_init(void) { json_set_alloc_funcs(json_alloc, free); }
+
+int cli_json_failed(void)
+{
+    int f = json_alloc_failed;
+    json_alloc_failed = 0;
+    return f;
+}
 
 int obuf_write(const char *buf, size_t len, void *ud)
 {
     obuf *o = ud;
+    if (o->failed) return -1;
     if (!len) return 0; /* (and no memcpy to a buffer not yet allocated) */
     if (o->cap - o->len < len) {
         size_t cap = o->cap ? o->cap : 65536;
         while (cap - o->len < len) cap *= 2;
         char *p = realloc(o->p, cap);
-        if (!p) return -1;
+        if (!p) return o->failed = -1;
         o->p = p;
         o->cap = cap;
     }

@@ -10,9 +10,16 @@
 typedef struct {
     char *p;
     size_t len, cap;
+    int failed; /* a write could not grow the buffer: later writes fail too */
 } obuf;
 
 int obuf_write(const char *buf, size_t len, void *ud); /* a vanban_write_fn */
+
+/* jansson through an allocator that notes failures (main() calls
+   cli_json_init first): after json_load*, cli_json_failed() says whether an
+   allocation failed since the last call, which jansson may not report. */
+void cli_json_init(void);
+int cli_json_failed(void);
 
 /* How to feed a file to the parser (testing the chunking property). */
 typedef struct {

@@ -27,7 +27,11 @@ typedef struct {
     json_t *files; /* array of parse results */
     bdoc *v;
     size_t n, cap;
+    bool oom; /* an allocation failed: no output, exit 2 */
 } batch;
+
+/* jansson calls that may fail for memory: any failure marks the batch */
+#define OK_OR_OOM(B, call) do { if (call) (B)->oom = true; } while (0)
 
 static char *fold(const char *s)
 {
@@ -78,9 +82,10 @@ static size_t words(const char *s, char w[][32], size_t max)
 }
 
 /* Share of the shorter subject's words found in the other. */
-static double subject_overlap(const char *a, const char *b)
+static double subject_overlap(const char *a, const char *b, bool *oom)
 {
     char *fa = fold(a), *fb = fold(b);
+    if (!fa || !fb) *oom = true; /* (both are strings: only memory can fail) */
     static char wa[96][32], wb[96][32];
     double r = 0;
     if (fa && fb) {
@@ -99,9 +104,10 @@ static double subject_overlap(const char *a, const char *b)
 }
 
 /* Same body: one folded name starts with the other at a word boundary. */
-static bool same_issuer(const char *a, const char *b)
+static bool same_issuer(const char *a, const char *b, bool *oom)
 {
     char *fa = fold(a), *fb = fold(b);
+    if (!fa || !fb) *oom = true;
     bool ok = false;
     if (fa && fb) {
         size_t la = strlen(fa), lb = strlen(fb), l = la < lb ? la : lb;
@@ -120,39 +126,57 @@ static int load(batch *B, const vanban_model *model, const cli_common *c, const 
     int rc = vanban_parser_new(model, &opt, &p), ret = 0;
     if (rc) {
         fprintf(stderr, "vanban: %s\n", vanban_strerror(rc));
+        if (rc == VANBAN_ENOMEM) B->oom = true;
         return 2;
     }
     ret = cli_feed_file(p, path, &c->fm, &rc);
     vanban_result *r = NULL;
     if (!ret && !rc) rc = vanban_parser_finish(p, &r);
     if (!ret && rc) ret = cli_report_finish(p, path, rc, &opt);
+    if (rc == VANBAN_ENOMEM) B->oom = true; /* no output made of what is left */
     obuf o = {0};
     if (r && !ret) {
-        if (vanban_result_write_json(r, 0, obuf_write, &o)) ret = 2;
         json_error_t je;
-        json_t *j = ret ? NULL : json_loadb(o.p, o.len, 0, &je);
-        if (!j) ret = 2;
-        else {
-            json_array_append_new(B->files, j);
-            json_t *docs = json_object_get(j, "documents");
-            for (size_t i = 0; i < json_array_size(docs); i++) {
-                if (B->n == B->cap) {
-                    size_t cap = B->cap ? B->cap * 2 : 16;
-                    bdoc *v = realloc(B->v, cap * sizeof *v);
-                    if (!v) { ret = 2; break; }
-                    B->v = v;
-                    B->cap = cap;
+        json_t *j = NULL;
+        /* our own JSON read back: it fails only for memory */
+        cli_json_failed();
+        if (!vanban_result_write_json(r, 0, obuf_write, &o)) j = json_loadb(o.p, o.len, 0, &je);
+        if (j && cli_json_failed()) { /* a string may have lost a byte */
+            json_decref(j);
+            j = NULL;
+        }
+        if (!j || json_array_append_new(B->files, j)) { /* (append_new frees j on failure) */
+            B->oom = true;
+            j = NULL;
+        }
+        json_t *docs = j ? json_object_get(j, "documents") : NULL;
+        for (size_t i = 0; i < json_array_size(docs) && !B->oom; i++) {
+            if (B->n == B->cap) {
+                size_t cap = B->cap ? B->cap * 2 : 16;
+                bdoc *v = realloc(B->v, cap * sizeof *v);
+                if (!v) {
+                    B->oom = true;
+                    break;
                 }
-                bdoc *d = &B->v[B->n];
-                d->doc = json_array_get(docs, i);
-                d->path = sget(json_object_get(j, "source"), "path");
-                size_t l = strlen(path) + 24;
-                d->id = malloc(l);
-                if (!d->id) { ret = 2; break; }
-                snprintf(d->id, l, "%s#%zu", path, i + 1);
-                json_object_set_new(d->doc, "id", json_string(d->id));
-                B->n++;
+                B->v = v;
+                B->cap = cap;
             }
+            bdoc *d = &B->v[B->n];
+            d->doc = json_array_get(docs, i);
+            d->path = sget(json_object_get(j, "source"), "path");
+            size_t l = strlen(path) + 24;
+            d->id = malloc(l);
+            if (!d->id) {
+                B->oom = true;
+                break;
+            }
+            snprintf(d->id, l, "%s#%zu", path, i + 1);
+            B->n++;
+            OK_OR_OOM(B, json_object_set_new(d->doc, "id", json_string(d->id)));
+        }
+        if (B->oom) {
+            fprintf(stderr, "vanban: %s: out of memory\n", path);
+            ret = 2;
         }
     }
     free(o.p);
@@ -178,21 +202,21 @@ static void infer_numbers(batch *B)
                 json_t *x = json_array_get(refs, r);
                 const char *t = sget(x, "type"), *n = sget(x, "number");
                 if (!t || !n || strcmp(t, doc_type(d))) continue;
-                if (!iss || !sget(x, "issuer") || !same_issuer(iss, sget(x, "issuer"))) continue;
-                if (!subj || !sget(x, "subject") || subject_overlap(subj, sget(x, "subject")) < 0.8)
+                if (!iss || !sget(x, "issuer") || !same_issuer(iss, sget(x, "issuer"), &B->oom))
+                    continue;
+                if (!subj || !sget(x, "subject") ||
+                    subject_overlap(subj, sget(x, "subject"), &B->oom) < 0.8)
                     continue;
                 num = n;
                 date = sget(x, "date");
             }
         }
         if (!num) continue;
-        json_t *no = json_object();
-        json_object_set_new(no, "raw", json_string(num));
-        json_object_set_new(no, "inferred", json_true());
-        json_object_set_new(d, "number", no);
+        json_t *no = json_pack("{s:s, s:b}", "raw", num, "inferred", 1);
+        OK_OR_OOM(B, json_object_set_new(d, "number", no));
         if (date && json_is_null(json_object_get(d, "date"))) {
-            json_object_set_new(d, "date", json_string(date));
-            json_object_set_new(d, "date_inferred", json_true());
+            OK_OR_OOM(B, json_object_set_new(d, "date", json_string(date)));
+            OK_OR_OOM(B, json_object_set_new(d, "date_inferred", json_true()));
         }
     }
 }
@@ -217,12 +241,13 @@ static const bdoc *target(const batch *B, size_t self, json_t *ref)
 static void link_all(batch *B)
 {
     infer_numbers(B);
+    if (B->oom) return;
     for (size_t i = 0; i < B->n; i++) {
         json_t *refs = json_object_get(B->v[i].doc, "references");
         for (size_t r = 0; r < json_array_size(refs); r++) {
             json_t *x = json_array_get(refs, r);
             const bdoc *d = target(B, i, x);
-            json_object_set_new(x, "links_to", d ? json_string(d->id) : json_null());
+            OK_OR_OOM(B, json_object_set_new(x, "links_to", d ? json_string(d->id) : json_null()));
         }
     }
 }
@@ -243,15 +268,23 @@ static int start(int argc, char **argv, unsigned cmd, cli_args *A)
 static int run_batch(const cli_args *A, const cli_common *c, batch *B)
 {
     vanban_model *model;
-    if (cli_load_model(c, &model)) return 2;
+    if (cli_load_model(c, &model)) {
+        B->oom = true; /* (or no grammars): nothing to print either way */
+        return 2;
+    }
     B->files = json_array();
-    int status = B->files ? 0 : 2;
-    for (int i = 0; i < A->nfiles && B->files; i++) {
+    B->oom = !B->files;
+    int status = 0;
+    for (int i = 0; i < A->nfiles && !B->oom; i++) {
         int s = load(B, model, c, A->files[i]);
         if (s > status) status = s;
     }
     vanban_model_free(model);
-    if (B->files) link_all(B);
+    if (!B->oom) link_all(B);
+    if (B->oom) {
+        fprintf(stderr, "vanban: out of memory\n");
+        status = 2;
+    }
     return status;
 }
 
@@ -265,11 +298,21 @@ static void free_batch(batch *B)
 static int emit_json(const cli_common *c, json_t *root)
 {
     size_t flags = (c->jflags & VANBAN_JSON_PRETTY) ? JSON_INDENT(2) : JSON_COMPACT;
-    char *s = json_dumps(root, flags | JSON_REAL_PRECISION(3));
-    if (!s) return 2;
-    size_t n = strlen(s);
-    char *t = realloc(s, n + 2);
-    if (!t) { free(s); return 2; }
+    char *s = root ? json_dumps(root, flags | JSON_REAL_PRECISION(3)) : NULL;
+    char *t = s ? realloc(s, strlen(s) + 2) : NULL;
+    /* jansson may drop bytes and still succeed when it runs out of memory:
+       any failure of its allocator since the files were read counts */
+    if (t && cli_json_failed()) {
+        free(t);
+        t = NULL;
+    } else if (!t) {
+        free(s);
+    }
+    if (!t) {
+        fprintf(stderr, "vanban: out of memory\n");
+        return 2;
+    }
+    size_t n = strlen(t);
     t[n] = '\n';
     t[n + 1] = 0;
     int e = cli_emit(c->outpath, t, n + 1);
@@ -285,9 +328,11 @@ int cmd_link(int argc, char **argv)
     cli_common c = A.c;
     batch B = {0};
     int status = run_batch(&A, &c, &B);
-    json_t *root = json_object();
-    json_object_set_new(root, "schema", json_string("vanban-link/1"));
-    json_object_set(root, "files", B.files);
+    if (B.oom) { /* nothing half-made is printed */
+        free_batch(&B);
+        return 2;
+    }
+    json_t *root = json_pack("{s:s, s:O}", "schema", "vanban-link/1", "files", B.files);
     int e = emit_json(&c, root);
     json_decref(root);
     free_batch(&B);
@@ -332,47 +377,57 @@ int cmd_graph(int argc, char **argv)
     bool dot = A.dot;
     batch B = {0};
     int status = run_batch(&A, &c, &B);
+    if (B.oom) {
+        free_batch(&B);
+        return 2;
+    }
     json_t *nodes = json_array(), *edges = json_array(), *ext = json_object();
-    for (size_t i = 0; i < B.n; i++) {
-        json_t *d = B.v[i].doc, *nd = json_object();
+    if (!nodes || !edges || !ext) B.oom = true;
+    for (size_t i = 0; i < B.n && !B.oom; i++) {
+        json_t *d = B.v[i].doc;
         char *label = doc_label(d);
-        json_object_set_new(nd, "id", json_string(B.v[i].id));
-        json_object_set_new(nd, "label", json_string(label ? label : ""));
-        json_object_set_new(nd, "in_batch", json_true());
-        json_object_set_new(nd, "inferred",
-                            json_boolean(json_is_true(json_object_get(json_object_get(d, "number"), "inferred"))));
-        json_array_append_new(nodes, nd);
+        bool inferred = json_is_true(json_object_get(json_object_get(d, "number"), "inferred"));
+        json_t *nd = label ? json_pack("{s:s, s:s, s:b, s:b}", "id", B.v[i].id, "label", label,
+                                       "in_batch", 1, "inferred", inferred)
+                           : NULL;
+        OK_OR_OOM(&B, json_array_append_new(nodes, nd));
         free(label);
     }
-    for (size_t i = 0; i < B.n; i++) {
+    for (size_t i = 0; i < B.n && !B.oom; i++) {
         json_t *refs = json_object_get(B.v[i].doc, "references");
-        for (size_t r = 0; r < json_array_size(refs); r++) {
-            json_t *x = json_array_get(refs, r), *e = json_object();
+        for (size_t r = 0; r < json_array_size(refs) && !B.oom; r++) {
+            json_t *x = json_array_get(refs, r);
             const char *to = sget(x, "links_to");
             char *eid = to ? NULL : ext_id(x);
-            if (!to && eid && !json_object_get(ext, eid)) {
-                json_t *nd = json_object();
-                json_object_set_new(nd, "id", json_string(eid));
-                json_object_set_new(nd, "label", json_string(eid));
-                json_object_set_new(nd, "in_batch", json_false());
-                json_object_set_new(nd, "inferred", json_false());
-                json_object_set_new(ext, eid, json_true());
-                json_array_append_new(nodes, nd);
+            if (!to && !eid) {
+                B.oom = true;
+                break;
             }
-            json_object_set_new(e, "from", json_string(B.v[i].id));
-            json_object_set_new(e, "to", json_string(to ? to : eid ? eid : "?"));
-            json_object_set(e, "mentions", json_object_get(x, "mentions"));
-            json_object_set(e, "relation", json_object_get(x, "relation"));
-            json_array_append_new(edges, e);
+            if (!to && !json_object_get(ext, eid)) {
+                OK_OR_OOM(&B, json_array_append_new(nodes, json_pack("{s:s, s:s, s:b, s:b}", "id", eid,
+                                                                     "label", eid, "in_batch", 0,
+                                                                     "inferred", 0)));
+                OK_OR_OOM(&B, json_object_set_new(ext, eid, json_true()));
+            }
+            json_t *e = json_pack("{s:s, s:s, s:O?, s:O?}", "from", B.v[i].id, "to", to ? to : eid,
+                                  "mentions", json_object_get(x, "mentions"), "relation",
+                                  json_object_get(x, "relation"));
+            OK_OR_OOM(&B, json_array_append_new(edges, e));
             free(eid);
         }
     }
+    if (B.oom) {
+        fprintf(stderr, "vanban: out of memory\n");
+        json_decref(nodes);
+        json_decref(edges);
+        json_decref(ext);
+        free_batch(&B);
+        return 2;
+    }
     int e;
     if (!dot) {
-        json_t *root = json_object();
-        json_object_set_new(root, "schema", json_string("vanban-graph/1"));
-        json_object_set(root, "nodes", nodes);
-        json_object_set(root, "edges", edges);
+        json_t *root = json_pack("{s:s, s:O, s:O}", "schema", "vanban-graph/1", "nodes", nodes,
+                                 "edges", edges);
         e = emit_json(&c, root);
         json_decref(root);
     } else {
@@ -407,7 +462,12 @@ int cmd_graph(int argc, char **argv)
             obuf_write("];\n", 3, &o);
         }
         obuf_write("}\n", 2, &o);
-        e = o.p ? cli_emit(c.outpath, o.p, o.len) : 2;
+        if (o.failed || !o.p || cli_json_failed()) {
+            fprintf(stderr, "vanban: out of memory\n");
+            e = 2;
+        } else {
+            e = cli_emit(c.outpath, o.p, o.len);
+        }
         free(o.p);
     }
     json_decref(nodes);

@@ -59,6 +59,7 @@ static const struct {
 
 int main(int argc, char **argv)
 {
+    cli_json_init();
     if (argc < 2) {
         fputs(cli_usage, stderr);
         return 2;

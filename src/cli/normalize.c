@@ -202,6 +202,13 @@ typedef struct {
 
 /* Read until at least want bytes are buffered or the input ends.  0 or -1
    (errno set). */
+/* fill() failed: the buffer could not grow (out of memory), or read(2). */
+static void read_failed(const char *path)
+{
+    if (errno == ENOMEM) fprintf(stderr, "vanban: %s: out of memory\n", path);
+    else fprintf(stderr, "vanban: %s: read error: %s\n", path, strerror(errno));
+}
+
 static int fill(reader *rd, size_t want)
 {
     while (!rd->eof && rd->len < want) {
@@ -412,7 +419,7 @@ int cmd_normalize(int argc, char **argv)
     int ret = 0;
     for (bool first = true; !ret; first = false) {
         if (fill(&rd, window + window / 2 + 64)) {
-            fprintf(stderr, "vanban: %s: read error: %s\n", path, strerror(errno));
+            read_failed(path);
             ret = 2;
             break;
         }
@@ -437,7 +444,7 @@ int cmd_normalize(int argc, char **argv)
                 break;
             }
             if (fill(&rd, rd.len + ((size_t)1 << 20))) {
-                fprintf(stderr, "vanban: %s: read error: %s\n", path, strerror(errno));
+                read_failed(path);
                 ret = 2;
                 break;
             }

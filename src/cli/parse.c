@@ -20,7 +20,9 @@ static int parse_one(const vanban_model *model, const cli_common *c, const char 
     if (!ret && !rc) rc = vanban_parser_finish(p, &r);
     if (!ret && rc) ret = cli_report_finish(p, path, rc, &opt);
     if (r) {
+        cli_json_failed();
         rc = vanban_result_write_json(r, c->jflags, cli_out_write, out);
+        if (!rc && cli_json_failed()) rc = VANBAN_ENOMEM; /* jansson lost bytes: see cli.c */
         if (rc) {
             fprintf(stderr, "vanban: %s: %s\n", path, vanban_strerror(rc));
             ret = 2;

@@ -459,8 +459,9 @@ static int expand(const vanban_model *m, const char *pat, size_t n, vbi_buf *out
    reserve, no JIT).  Once the reserve has been touched memory is short: the
    rules after it are not JIT-compiled (the interpreter finds the same
    matches), and the load goes on; the next allocation of vanban's own that
-   fails returns VANBAN_ENOMEM as always.  After the load the reserve only
-   frees its own blocks (no-op): the model is shared read-only by threads. */
+   fails returns VANBAN_ENOMEM as always.  After the load the reserve is
+   given back when it served nothing; else it stays, and frees of its own
+   blocks are no-ops: the model is shared read-only by threads. */
 #define JIT_RESERVE ((size_t)4 << 20)
 
 typedef struct vbi_jitmem {
@@ -686,6 +687,11 @@ int vanban_model_load(const char *dir, vanban_model **out, vanban_error *err)
         return rc;
     }
     m->jm->loading = false; /* read-only from here on: the model is shared */
+    if (!m->jm->used) { /* the reserve served nothing: give it back */
+        free(m->jm->base);
+        m->jm->base = NULL;
+        m->jm->size = 0;
+    }
     *out = m;
     return VANBAN_OK;
 }

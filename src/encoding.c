@@ -139,8 +139,8 @@ static int dec_icu(const char *name, const unsigned char *s, size_t n, cpvec *v)
         goto out;
     }
     UChar *t = u;
-    const char *src = (const char *)s;
-    ucnv_toUnicode(cnv, &t, u + cap, &src, (const char *)s + n, offs, 1, &st);
+    const char *src = s ? (const char *)s : ""; /* (an empty input may come as NULL) */
+    ucnv_toUnicode(cnv, &t, u + cap, &src, src + n, offs, 1, &st);
     if (U_FAILURE(st)) {
         rc = VANBAN_ENOMEM; /* only a too-small buffer can fail here */
         goto out;

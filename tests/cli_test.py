@@ -46,6 +46,9 @@ with tempfile.TemporaryDirectory() as tmp:
     check(rc == 2 and 'is a directory' in err, 'directory: message, exit 2', err)
 
     empty = path('empty.txt', b'')
+    for enc in ('utf-16le', 'windows-1258', 'vni'):  # (a fuzzer-found NULL + 0 under UBSan)
+        rc, out, err = run('parse', '--encoding', enc, empty)
+        check(rc == 0 and json.loads(out)['documents'] == [], 'empty file, encoding %s forced' % enc, err)
     rc, out, err = run('parse', empty)
     doc = json.loads(out) if rc == 0 else {}
     check(rc == 0 and doc.get('documents') == [] and doc['warnings'][0]['code'] == 'empty',

@@ -31,6 +31,8 @@
 #define UNSEEN_BONUS 0.5 /* share of the margin for a syllable the model never saw */
 #define UNSEEN_DOC_MIN 5 /* ... unless the document writes it this often (unseen_word) */
 #define UNSEEN_DOC_RATIO 4 /* ... and this many times as often as another marking */
+#define WORD_BONUS 2.0 /* a reading that makes a word with a neighbour the written form does not */
+#define WORD_RATIO 50 /* ... and training writes that word this many times as often (word_wins) */
 #define MOVED_BONUS 2.0 /* the margin of a syllable whose tone was misplaced (tone_moved) */
 #define MOVED_TONE_COST 1.0 /* ... and the cost of reading it with another tone or none */
 #define TITLE_MIN 50    /* a capitalised reading needs this many capitalised uses in training */

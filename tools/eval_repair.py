@@ -6,7 +6,9 @@ usage: eval_repair.py [--vanban build/vanban] [--data ../shared/data]
                       [--kind K | --mix FILE] [--part all|tune|test]
 
 Held-out files are those of tools/split_data.py (never used by the trainer).
-Damage: a share (--rate) of the syllables gets exactly one error, chosen at
+Damage: a share (--rate) of the syllables (words that the syllable grammar,
+grammars/syllable.tsv, accepts: not foreign words, codes or Roman numerals)
+gets exactly one error, chosen at
 random among those that apply (see damages(): a tone changed in place or
 dropped, a breve/circumflex/horn dropped, Đ/đ as D/d, the tone moved to
 another vowel, a tone added to a toneless syllable); --kind K damages only
@@ -54,6 +56,38 @@ def split_char(c):
 
 
 VOWELS = set('aeiouyAEIOUY')
+
+
+def load_grammar(path):
+    """Onsets and rhymes of grammars/syllable.tsv."""
+    onsets, rhymes = set(), set()
+    for line in open(path, encoding='utf-8'):
+        if line.startswith('#') or '\t' not in line:
+            continue
+        key, items = line.rstrip('\n').split('\t', 1)
+        items = items.split('#')[0].split()
+        if key == 'onset':
+            onsets.update(items)
+        elif key == 'rhyme':
+            rhymes.update(items)
+    return onsets, rhymes
+
+
+ONSETS, RHYMES = load_grammar(os.path.join(HERE, '..', 'grammars', 'syllable.tsv'))
+
+
+def is_syllable(w):
+    """Is w a Vietnamese syllable (grammars/syllable.tsv, tone ignored)?  Only
+    syllables are damaged: a foreign word, a code or a Roman numeral is no
+    syllable, and OCR damage to the marks of Vietnamese is what is measured."""
+    base = nfc(''.join(c for c in nfd(w.lower()) if c not in TONES))
+    for k in range(min(3, len(base)), -1, -1):
+        on, rh = base[:k], base[k:]
+        if k and on not in ONSETS:
+            continue
+        if rh in RHYMES or (on == 'gi' and (rh == '' or 'i' + rh in RHYMES)):
+            return True
+    return False
 KINDS = ['tone', 'drop_tone', 'drop_mark', 'dd', 'move_tone', 'add_tone']
 
 
@@ -210,7 +244,7 @@ def main():
         cw = words(clean)
         parts, last, dam = [], 0, set()
         for i, (pos, w) in enumerate(cw):
-            if VIET.match(nfd(w)) and rng.random() < args.rate:
+            if VIET.match(nfd(w)) and is_syllable(w) and rng.random() < args.rate:
                 d = pick(rng, damages(w), args.kind, weights)
                 if d:
                     parts.append(clean[last:pos])

@@ -303,15 +303,15 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
     double keep = NAN; /* the written form's score with the written neighbours */
     /* is the written form part of a word with a neighbour ("chỉ" in "chỉ
        đạo")?  If not, a reading that is ("chi tiết", "chi thường xuyên")
-       gets WORD_BONUS */
-    bool written_word = x->obs >= 0 && word_with(R, x->obs, oprev, onext);
+       gets WORD_BONUS (asked only for readings that pass the quick bound
+       with the bonus, and then once: -1 not asked yet) */
+    int written_word = -1;
+    bool may_bonus = !strip && valid && x->obs >= 0;
     for (size_t k = 0; k < nc; k++) {
         int32_t c = (int32_t)ids[k];
         if (c == x->obs) continue;
         const vbi_syl *cs = vbi_lm_syl(R->lm, (uint32_t)c);
         double local = strip ? 0 : moved ? -moved_cost(SYL(R, x), cs) : -vbi_rp_edit_cost(SYL(R, x), cs);
-        if (!strip && valid && x->obs >= 0 && !written_word && word_wins(R, c, x->obs, oprev, onext))
-            local += WORD_BONUS;
         if (name && valid && !strip) {
             /* a capitalised word inside a sentence is a name unless the
                document itself writes the other form more often */
@@ -331,6 +331,14 @@ static void candidates(rstate *R, size_t i, lattice *L, int32_t oprev, int32_t o
             }
             double gain = trans(R, oprev, c, lprev, x->p1) + local - bonus - keep;
             if (onext != -2) gain += trans(R, c, onext, x->p1, lnext);
+            if (gain + (may_bonus ? WORD_BONUS : 0) < -4) continue;
+            if (may_bonus) {
+                if (written_word < 0) written_word = word_with(R, x->obs, oprev, onext);
+                if (!written_word && word_wins(R, c, x->obs, oprev, onext)) {
+                    local += WORD_BONUS;
+                    gain += WORD_BONUS;
+                }
+            }
             if (gain < -4) continue;
         }
         add_state(L, c, local, local + vbi_lm_unigram(R->lm, c));

@@ -259,9 +259,13 @@ static void lexicon_sweeps(rstate *R, const pairs_ws *w)
         if (o >= 0) {
             int32_t x = side ? was : o, y = side ? o : was;   /* the pair as written */
             int32_t nx = side ? c : o, ny = side ? o : c;     /* and as it would be */
-            uint32_t nn = vbi_lm_bigram_count(R->lm, nx, ny);
-            if ((vbi_lm_pairword(R->lm, x, y) & VBI_WORD) || nn == 0 ||
-                vbi_lm_bigram_count(R->lm, x, y) > LEX_GUARD * ((uint64_t)nn + 1))
+            uint32_t nn = vbi_lm_bigram_count(R->lm, nx, ny), xy = vbi_lm_bigram_count(R->lm, x, y);
+            /* in a line of capitals, a neighbour seen with neither reading is
+               another cell's flattened onto the line ("TỈNH ỦY LÀO CAI ĐÁNG
+               CỘNG SẢN VIỆT NAM"): no evidence either way */
+            bool cell = nn == 0 && xy == 0 && ((side ? b : a)->flags & T_CAPSLINE);
+            if ((vbi_lm_pairword(R->lm, x, y) & VBI_WORD) || (nn == 0 && !cell) ||
+                xy > LEX_GUARD * ((uint64_t)nn + 1))
                 continue;
         }
         tok *t = side ? b : a;

@@ -183,6 +183,12 @@ check('letter-spaced join logged', [(c['from'], c['to'], c['kind']) for c in log
 # ... but a lone letter after a word is a variable, and syllables stay apart
 variable = 'TPP = TPP1 + TPPn (trong đó n là số lượng doanh nghiệp), ho a hoa.\n'
 check('variable after a word kept', norm(variable), variable)
+# a lexicon word in a line of capitals whose neighbour is another cell or
+# heading flattened onto it: no evidence against the word
+caps = '## Chương III\nTHẢM QUYẺN, TRÁCH NHIỆM QUẢN LÝ, PHÊ DUYỆT,\nĐIÊU CHÍNH DANH MỤC VỊ TRÍ VIỆC LÀM\n'
+check('lexicon word beside a flattened heading', norm(caps).splitlines()[1],
+      'THẨM QUYỀN, TRÁCH NHIỆM QUẢN LÝ, PHÊ DUYỆT,')
+check('the Party header', norm('ĐÁNG CỘNG SẢN VIỆT NAM\n'), 'ĐẢNG CỘNG SẢN VIỆT NAM\n')
 redup = 'Chúng ta từ từ giải quyết, dần dần ổn định; ngày ngày người người thi đua.\n'
 check('reduplication kept', norm(redup), redup)
 # --no-repair: the input itself

@@ -464,6 +464,7 @@ static int take_subject(seg *S, vbi_doc *D, pieces *ps, size_t from, bool caps)
 
 typedef struct {
     size_t type_line, number_line, vv_line, date_line;
+    size_t of_s, of_e; /* "CỦA BAN THƯỜNG VỤ TỈNH ỦY" under the type: the body, if no header names one */
 } hdr_lines;
 
 /* Is there a piece in capitals on a line in (a, b)? */
@@ -511,8 +512,9 @@ static bool type_item(seg *S, vbi_doc *D, hdr_lines *h, size_t i, size_t hend, i
         return true;
     if (h->type_line != SIZE_MAX && next_nb(S, h->type_line + 1, hend) == i && !D->issuer.s &&
         match_piece(S, R_OF_LINE, off, len, NULL, NULL) && group(S, R_OF_LINE, "of", off, &a, &b)) {
-        *rc = str_of(S, a, b - a, &D->issuer);
-        D->issuer_inferred = true;
+        /* the issuer only when the header names none (taken after it) */
+        h->of_s = a;
+        h->of_e = b;
         return true;
     }
     return false;
@@ -524,7 +526,7 @@ int parse_header(seg *S, vbi_doc *D, size_t start, size_t hend)
     int rc = 0;
     stamp_win w;
     find_stamp(S, start, hend, &w);
-    hdr_lines h = {SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX};
+    hdr_lines h = {SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX};
     for (size_t i = start; i < hend && !rc; i++) {
         if (blank(S, i)) continue;
         size_t off = S->L[i].off, len = LEN(S, i), a, b;
@@ -552,6 +554,10 @@ int parse_header(seg *S, vbi_doc *D, size_t start, size_t hend)
     if (limit == SIZE_MAX) limit = h.vv_line;
     if (!rc && !D->issuer.s && limit != SIZE_MAX) rc = take_issuer(S, D, &ps, limit);
     if (!rc && !D->issuer.s) rc = take_issuer_late(S, D, &ps, start, hend);
+    if (!rc && !D->issuer.s && h.of_s != SIZE_MAX) { /* "CHỈ THỊ / CỦA BAN BÍ THƯ" */
+        rc = str_of(S, h.of_s, h.of_e - h.of_s, &D->issuer);
+        D->issuer_inferred = true;
+    }
     /* no header at all, but the text opens with a body's name, as the
        gazette heads a continued text ("BỘ QUỐC PHÒNG") */
     if (!rc && !D->issuer.s && limit == SIZE_MAX && !D->national.s && ps.n &&

@@ -301,7 +301,7 @@ static void find_cuts(cutter *c)
     if (seg_has(s, n, "---") || seg_has(s, n, "___") || seg_has(s, n, "===") || seg_has(s, n, "\xE2\x80\x94\xE2\x80\x94"))
         cut_rules(c);
     /* issuer | national header | motto */
-    if ((seg_has(s, n, "CỘNG H") || seg_has(s, n, "ĐẢNG CỘNG")) &&
+    if ((seg_has(s, n, "CỘNG H") || seg_has(s, n, "NG CỘNG")) && /* ĐẢNG, or its tone misread */
         (find(c, R_NATIONAL_STATE, 0, &so, &eo) || find(c, R_NATIONAL_PARTY, 0, &so, &eo)) &&
         no_lower(s, so) && mostly_caps(s + so, eo - so)) {
         add_cut(c, so);

@@ -123,6 +123,19 @@ check(('Luật', None, 'Luật Giá') in r and ('Nghị định', '85/2024/NĐ-C
       "flattened: 'Luật Giá được sửa đổi … bởi Nghị định số 85/2024/NĐ-CP' is two references", r)
 check(('Luật', None, 'Luật đất đai') in r, 'flattened: a law cited by its name in lower case', r)
 
+# a Party header flattened by OCR, its tone misread ("ĐÁNG"), and the type
+# line followed by the organ that adopts it ("CỦA BAN THƯỜNG VỤ HUYỆN ỦY"):
+# the header's committee is the issuer, the organ does not replace it
+out = parse('party_ocr_header.txt')
+d = (out['documents'] or [{}])[0]
+check(d.get('format') == 'party' and d.get('national_header') == 'ĐÁNG CỘNG SẢN VIỆT NAM',
+      'party OCR header: the national header found though its tone is misread', d.get('national_header'))
+check((d.get('issuer') or {}).get('name') == 'HUYỆN ỦY MƯỜNG TÈ' and not (d.get('issuer') or {}).get('inferred'),
+      'party OCR header: the committee of the header is the issuer, not the organ under the type',
+      d.get('issuer'))
+check((d.get('number') or {}).get('raw') == '15 -NQ/HU' and d.get('date') == '2025-03-10',
+      'party OCR header: number and date', (d.get('number'), d.get('date')))
+
 # signatures: a rank and no marker, a name glued to the last recipient, a
 # bare TL., Party markers T/M and K/T
 out = parse('signatures.txt')

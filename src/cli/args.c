@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE /* getopt_long's argument permutation is the GNU behaviour */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@ enum {
     O_HELP = 'h', O_OUT = 'o', O_QUIET = 'q', O_JOBS = 'j',
     O_COMPACT = 256, O_GRAMMARS, O_NO_REPAIR, O_NO_JIT, O_ENCODING, O_MAX_BYTES, O_CHUNK,
     O_JSONL, O_DIFF, O_LOG, O_NO_CONTEXT, O_WINDOW, O_TONE, O_MARGIN, O_DOT, O_RESUME, O_SYNC,
-    O_FILES_FROM, O_SUMMARY, O_MAX_LINE
+    O_FILES_FROM, O_SUMMARY, O_MAX_LINE, O_NO_ISOLATE, O_FILE_TIMEOUT, O_FILE_MEMORY
 };
 
 static const struct option longopts[] = {
@@ -44,6 +45,9 @@ static const struct option longopts[] = {
     {"files-from", required_argument, NULL, O_FILES_FROM},
     {"summary", required_argument, NULL, O_SUMMARY},
     {"max-line", required_argument, NULL, O_MAX_LINE},
+    {"no-isolate", no_argument, NULL, O_NO_ISOLATE},
+    {"file-timeout", required_argument, NULL, O_FILE_TIMEOUT},
+    {"file-memory", required_argument, NULL, O_FILE_MEMORY},
     {NULL, 0, NULL, 0},
 };
 
@@ -61,7 +65,8 @@ static unsigned allowed(int o)
     case O_DIFF: case O_LOG: case O_NO_CONTEXT: case O_WINDOW: case O_TONE: case O_MARGIN:
         return CLI_NORMALIZE;
     case O_DOT: return CLI_GRAPH;
-    default: return CLI_BATCH; /* -q -j --resume --sync --files-from --summary --max-line */
+    default: return CLI_BATCH; /* -q -j --resume --sync --files-from --summary --max-line,
+                                   --no-isolate --file-timeout --file-memory */
     }
 }
 
@@ -97,6 +102,22 @@ static int bad_value(const cli_args *a, const char *opt, const char *what)
     return 2;
 }
 
+/* "512M", "2G", "1048576": a size in bytes (K, M, G: powers of 1024). */
+static int parse_size(const char *v, size_t *out)
+{
+    char *e;
+    if (!*v || *v < '0' || *v > '9') return 0;
+    unsigned long long x = strtoull(v, &e, 10);
+    unsigned shift = 0;
+    if (*e == 'K' || *e == 'k') shift = 10;
+    else if (*e == 'M' || *e == 'm') shift = 20;
+    else if (*e == 'G' || *e == 'g') shift = 30;
+    if (shift) e++;
+    if (*e || x == 0 || x > (SIZE_MAX >> shift)) return 0;
+    *out = (size_t)x << shift;
+    return 1;
+}
+
 /* The value of an option that takes one. */
 static int take_value(cli_args *a, int o, const char *v)
 {
@@ -120,6 +141,17 @@ static int take_value(cli_args *a, int o, const char *v)
     case O_JOBS:
         if (!cli_positive(v, &x) || x > 1024) return bad_value(a, "-j", "a number from 1 to 1024");
         a->jobs = (int)x;
+        return 0;
+    case O_FILE_TIMEOUT: {
+        double t = strtod(v, &e);
+        if (*e || !*v || !(t >= 0) || t > 1e7)
+            return bad_value(a, "--file-timeout", "a number of seconds (0 = none)");
+        a->file_timeout = t;
+        return 0;
+    }
+    case O_FILE_MEMORY:
+        if (!parse_size(v, &a->file_memory))
+            return bad_value(a, "--file-memory", "a size in bytes (K, M, G allowed)");
         return 0;
     case O_CHUNK:
         if (!strncmp(v, "random:", 7)) {
@@ -165,6 +197,7 @@ static void take_flag(cli_args *a, int o)
     case O_QUIET: a->quiet = 1; break;
     case O_RESUME: a->resume = 1; break;
     case O_SYNC: a->sync = 1; break;
+    case O_NO_ISOLATE: a->no_isolate = 1; break;
     default: break;
     }
 }
@@ -177,6 +210,7 @@ int cli_args_parse(cli_args *a, unsigned cmd, int argc, char **argv, const char 
     a->cmd = cmd;
     a->usage_line = usage_line;
     a->window = CLI_DEFAULT_WINDOW;
+    a->file_timeout = -1;
     /* argv[1] is the command: getopt reads argv[1..] as its own argv */
     int n = argc - 1;
     char **v = argv + 1;

@@ -49,6 +49,12 @@ static const char usage[] =
     "  --max-bytes N      per-file size limit (default 67108864)\n"
     "  --max-line N       per-line limit in bytes (default 1048576)\n"
     "  --sync             fsync every output before renaming it\n"
+    "  --file-timeout S   stop a file's worker after S seconds: a 'timeout' error record\n"
+    "                     (default 600; 0 = no limit)\n"
+    "  --file-memory N    address space a file may take, in bytes (K, M, G): beyond it\n"
+    "                     a 'memory' error record (default: no limit)\n"
+    "  --no-isolate       parse in threads of this process, not in worker processes\n"
+    "                     (a crash then ends the batch; no --file-timeout/--file-memory)\n"
     "  --compact --grammars DIR --no-repair   as for 'vanban parse'\n";
 
 /* 0, 1 after --help (usage printed), -1 on a usage error (message printed). */
@@ -71,6 +77,14 @@ static int parse_args(batch *b, int argc, char **argv)
     b->summary_path = A.summary;
     b->jobs = A.jobs;
     if (A.max_line) b->max_line = A.max_line;
+    b->isolate = !A.no_isolate;
+    b->file_timeout = A.file_timeout >= 0 ? A.file_timeout : 600;
+    b->file_memory = A.file_memory;
+    if (A.no_isolate && (A.file_timeout >= 0 || A.file_memory)) {
+        fprintf(stderr, "vanban: batch: --file-timeout and --file-memory need worker processes "
+                        "(drop --no-isolate)\n");
+        return -1;
+    }
     b->out_dir = b->c.outpath;
     if (!b->in_dir && !b->files_from) {
         fprintf(stderr, "vanban: batch: no input directory\n%s", usage);
@@ -333,6 +347,14 @@ int cmd_parse_jsonl(const cli_common *c, const char *in)
 
 int cmd_batch(int argc, char **argv)
 {
+    /* first of all: a Ctrl-C during the model load stops the batch cleanly */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     batch *b = calloc(1, sizeof *b);
     if (!b) {
         fprintf(stderr, "vanban: out of memory\n");
@@ -364,13 +386,6 @@ int cmd_batch(int argc, char **argv)
     if (cli_load_model(&b->c, &b->model)) goto out;
     if (open_jsonl(b)) goto out;
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
 
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv_put, NULL);
@@ -381,6 +396,11 @@ int cmd_batch(int argc, char **argv)
     b->ring = calloc(b->rcap, sizeof *b->ring);
     pthread_t *th = calloc((size_t)b->jobs, sizeof *th);
     if (!b->ring || !th) {
+        fprintf(stderr, "vanban: batch: out of memory\n");
+        free(th);
+        goto out;
+    }
+    if (b->isolate && batch_iso_start(b)) {
         fprintf(stderr, "vanban: batch: out of memory\n");
         free(th);
         goto out;
@@ -456,6 +476,8 @@ out:
         free(b->ring[(b->rhead + i) % b->rcap].premsg);
     }
     free(b->ring);
+    for (int i = 0; b->kids && i < b->jobs; i++) batch_iso_stop(&b->kids[i]); /* unused ones */
+    free(b->kids);
     free(b->jsonl_tmp);
     free(b);
     return status;

@@ -21,6 +21,9 @@ typedef enum {
     BK_LINE_TOO_LONG, /* a line longer than --max-line */
     BK_PARSE,         /* the library failed (out of memory ...) */
     BK_WRITE,         /* the output could not be written */
+    BK_CRASH,         /* the worker process died on this file */
+    BK_TIMEOUT,       /* longer than --file-timeout */
+    BK_MEMORY,        /* needed more than --file-memory */
     BK__COUNT
 } batch_kind;
 
@@ -50,6 +53,35 @@ typedef struct {
     long long offset; /* -1 = none */
 } batch_err;
 
+/* Kinds that --resume retries once (batch_iso.c). */
+#define BK_RETRIED(k) ((k) == BK_CRASH || (k) == BK_TIMEOUT || (k) == BK_MEMORY)
+
+/* A worker's buffers: the input, the output as written to OUT_DIR, and the
+   compact line for the stream. */
+typedef struct {
+    char *in;
+    size_t inlen, incap;
+    obuf o1, o2;
+} wstate;
+
+/* What became of one file (plain data: it crosses the worker-process pipe). */
+typedef struct {
+    uint64_t bytes, documents, fields, corrections, warnings;
+    batch_kind kind;
+    char msg[512];
+    long long offset;
+    char enc[32];
+    bool skipped, have_sha, read_ok; /* read_ok: w->in holds the whole file */
+    char sha[65];
+    int attempts; /* error records of a BK_RETRIED kind: runs that failed so */
+} fresult;
+
+/* A worker process (batch_iso.c): one per worker thread. */
+typedef struct {
+    pid_t pid; /* 0: none running */
+    int fd;    /* the parent's end of the socket pair */
+} batch_child;
+
 typedef struct batch batch;
 
 struct batch {
@@ -58,6 +90,11 @@ struct batch {
     const char *in_dir, *out_dir, *jsonl_path, *files_from, *summary_path;
     int jobs;
     bool quiet, resume, sync, progress;
+    bool isolate;        /* one worker process per thread (default) */
+    double file_timeout; /* seconds, 0 = none */
+    size_t file_memory;  /* bytes of address space per file, 0 = none */
+    batch_child *kids;   /* [jobs] when isolate */
+    int nextkid;         /* under mu: which kid the next worker thread takes */
     bool list_oom; /* the walk lost an entry for memory: exit 2 (walker thread, read after join) */
     size_t max_line;
     vanban_model *model;
@@ -98,6 +135,17 @@ void *batch_worker(void *arg);
 double batch_now(void);
 int batch_mkdirs(const char *dir);
 int batch_write_atomic(const char *path, const char *buf, size_t len, bool sync);
+void batch_fail(fresult *fr, batch_kind k, long long off, const char *fmt, const char *arg);
+void batch_run_file(const batch *b, wstate *w, const char *full, const char *rel,
+                    const char *outp, fresult *fr);
+void batch_sha_hex(const char *s, size_t n, char hex[65]);
 int batch_one_line(const batch *b, const char *path, const char *text, size_t len, obuf *out);
+
+/* batch_iso.c: the worker processes. */
+int batch_iso_start(batch *b);  /* before the threads start: 0 or -1 */
+void batch_iso_run(const batch *b, batch_child *ch, wstate *w, const char *full,
+                   const char *rel, const char *outp, fresult *fr);
+void batch_iso_stop(batch_child *ch);
+int batch_prior_attempts(const batch *b, const char *outp, const fresult *fr);
 
 #endif

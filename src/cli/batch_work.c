@@ -22,22 +22,6 @@
 #include "batch.h"
 #include "private.h" /* vbi_sha256: the same checksum as source.sha256 */
 
-typedef struct {
-    char *in;
-    size_t inlen, incap;
-    obuf o1, o2; /* output as written to OUT_DIR; compact line for the stream */
-} wstate;
-
-typedef struct {
-    uint64_t bytes, documents, fields, corrections, warnings;
-    batch_kind kind;
-    char msg[512];
-    long long offset;
-    char enc[32];
-    bool skipped, have_sha, read_ok; /* read_ok: w->in holds the whole file */
-    char sha[65];
-} fresult;
-
 double batch_now(void)
 {
     struct timespec ts;
@@ -49,7 +33,7 @@ const char *batch_kind_name(batch_kind k)
 {
     static const char *const names[BK__COUNT] = {
         "none", "unreadable", "symlink-loop", "not-regular", "not-text",
-        "too-big", "line-too-long", "parse", "write"};
+        "too-big", "line-too-long", "parse", "write", "crash", "timeout", "memory"};
     return (unsigned)k < BK__COUNT ? names[k] : "unknown";
 }
 
@@ -137,7 +121,7 @@ static bool leaves_root(const char *rel)
     return false;
 }
 
-static void fail(fresult *fr, batch_kind k, long long off, const char *fmt, const char *arg)
+void batch_fail(fresult *fr, batch_kind k, long long off, const char *fmt, const char *arg)
 {
     fr->kind = k;
     fr->offset = off;
@@ -204,10 +188,11 @@ static void count_json(json_t *root, fresult *fr)
         const char *k = json_string_value(json_object_get(e, "kind"));
         const char *msg = json_string_value(json_object_get(e, "message"));
         json_t *off = json_object_get(e, "offset");
+        fr->attempts = (int)json_integer_value(json_object_get(e, "attempts"));
         fr->kind = BK_PARSE;
         for (int i = 1; i < BK__COUNT; i++)
             if (k && !strcmp(k, batch_kind_name((batch_kind)i))) fr->kind = (batch_kind)i;
-        fail(fr, fr->kind, json_is_integer(off) ? json_integer_value(off) : -1, "%s",
+        batch_fail(fr, fr->kind, json_is_integer(off) ? json_integer_value(off) : -1, "%s",
              msg ? msg : "");
         return;
     }
@@ -241,6 +226,12 @@ static int error_record(const batch *b, const char *rel, const fresult *fr, wsta
                              fr->offset >= 0 ? json_integer(fr->offset) : json_null(),
                              "documents", "warnings");
     if (!root) return -1;
+    if (BK_RETRIED(fr->kind) &&
+        json_object_set_new(json_object_get(root, "error"), "attempts",
+                            json_integer(fr->attempts > 0 ? fr->attempts : 1))) {
+        json_decref(root);
+        return -1;
+    }
     w->o1.len = w->o2.len = 0;
     w->o1.failed = w->o2.failed = 0;
     size_t pretty = (b->c.jflags & VANBAN_JSON_PRETTY) ? JSON_INDENT(2) : JSON_COMPACT;
@@ -251,7 +242,7 @@ static int error_record(const batch *b, const char *rel, const fresult *fr, wsta
     return rc ? -1 : 0;
 }
 
-static void sha_hex(const char *s, size_t n, char hex[65])
+void batch_sha_hex(const char *s, size_t n, char hex[65])
 {
     vbi_sha256 c;
     vbi_sha256_init(&c);
@@ -272,6 +263,14 @@ static bool try_skip(const batch *b, const char *outp, wstate *w, fresult *fr)
     const char *sha =
         json_string_value(json_object_get(json_object_get(root, "source"), "sha256"));
     bool same = sha && fr->have_sha && !strcmp(sha, fr->sha);
+    json_t *err = json_object_get(root, "error");
+    if (same && err) { /* a crash, timeout or memory record: retried once */
+        const char *k = json_string_value(json_object_get(err, "kind"));
+        json_int_t n = json_integer_value(json_object_get(err, "attempts"));
+        for (int i = 1; i < BK__COUNT; i++)
+            if (k && !strcmp(k, batch_kind_name((batch_kind)i)) && BK_RETRIED(i) && n < 2)
+                same = false;
+    }
     if (same) {
         count_json(root, fr);
         fr->skipped = true;
@@ -299,12 +298,12 @@ static void parse_input(const batch *b, const char *rel, wstate *w, fresult *fr)
     if (rc == VANBAN_ENOTTEXT) {
         char m[96];
         snprintf(m, sizeof m, "not text (NUL byte at offset %zu)", vanban_parser_error_offset(p));
-        fail(fr, BK_NOT_TEXT, (long long)vanban_parser_error_offset(p), "%s", m);
+        batch_fail(fr, BK_NOT_TEXT, (long long)vanban_parser_error_offset(p), "%s", m);
     } else if (rc == VANBAN_ETOOBIG) {
-        fail(fr, BK_TOO_BIG, (long long)opt.max_input_bytes, "%s",
+        batch_fail(fr, BK_TOO_BIG, (long long)opt.max_input_bytes, "%s",
              "input larger than --max-bytes");
     } else if (rc) {
-        fail(fr, BK_PARSE, -1, "%s", vanban_strerror(rc));
+        batch_fail(fr, BK_PARSE, -1, "%s", vanban_strerror(rc));
     }
     vanban_parser_free(p);
     if (!r) return;
@@ -312,15 +311,17 @@ static void parse_input(const batch *b, const char *rel, wstate *w, fresult *fr)
     w->o1.failed = w->o2.failed = 0;
     cli_json_failed();
     rc = vanban_result_write_json(r, b->c.jflags, obuf_write, &w->o1);
-    if (!rc && b->c.jflags) rc = vanban_result_write_json(r, 0, obuf_write, &w->o2);
+    /* the compact line: for the stream (and "parse --jsonl") only */
+    bool need2 = b->c.jflags && (b->jsonl_fd >= 0 || !b->out_dir);
+    if (!rc && need2) rc = vanban_result_write_json(r, 0, obuf_write, &w->o2);
     if (!rc && cli_json_failed()) rc = VANBAN_ENOMEM; /* jansson lost bytes: see cli.c */
     if (rc == VANBAN_EWRITE && (w->o1.failed || w->o2.failed)) rc = VANBAN_ENOMEM; /* (in memory) */
     vanban_result_free(r);
     if (rc) {
-        fail(fr, BK_PARSE, -1, "%s", vanban_strerror(rc));
+        batch_fail(fr, BK_PARSE, -1, "%s", vanban_strerror(rc));
         return;
     }
-    const obuf *line = b->c.jflags ? &w->o2 : &w->o1;
+    const obuf *line = need2 ? &w->o2 : &w->o1;
     cli_json_failed();
     json_t *root = json_loadb(line->p, line->len, 0, NULL);
     if (root && cli_json_failed()) {
@@ -328,7 +329,7 @@ static void parse_input(const batch *b, const char *rel, wstate *w, fresult *fr)
         root = NULL;
     }
     if (!root) {
-        fail(fr, BK_PARSE, -1, "%s", "out of memory");
+        batch_fail(fr, BK_PARSE, -1, "%s", "out of memory");
         return;
     }
     count_json(root, fr);
@@ -339,41 +340,41 @@ static void do_file(const batch *b, wstate *w, const char *full, const char *rel
                     const char *outp, fresult *fr)
 {
     if (leaves_root(rel)) {
-        fail(fr, BK_UNREADABLE, -1, "%s", "path leaves the input root (\"..\")");
+        batch_fail(fr, BK_UNREADABLE, -1, "%s", "path leaves the input root (\"..\")");
         return;
     }
     int fd = open(full, O_RDONLY | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
-        fail(fr, errno == ELOOP ? BK_SYMLINK_LOOP : BK_UNREADABLE, -1, "%s", strerror(errno));
+        batch_fail(fr, errno == ELOOP ? BK_SYMLINK_LOOP : BK_UNREADABLE, -1, "%s", strerror(errno));
         return;
     }
     struct stat st;
     size_t max = b->c.opt.max_input_bytes;
     if (fstat(fd, &st) != 0) {
-        fail(fr, BK_UNREADABLE, -1, "%s", strerror(errno));
+        batch_fail(fr, BK_UNREADABLE, -1, "%s", strerror(errno));
     } else if (!S_ISREG(st.st_mode)) {
-        fail(fr, BK_NOT_REGULAR, -1, "%s",
+        batch_fail(fr, BK_NOT_REGULAR, -1, "%s",
              S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
     } else if ((uint64_t)st.st_size > max) {
         fr->bytes = (uint64_t)st.st_size;
-        fail(fr, BK_TOO_BIG, (long long)max, "%s", "input larger than --max-bytes");
+        batch_fail(fr, BK_TOO_BIG, (long long)max, "%s", "input larger than --max-bytes");
     } else {
         int err = 0, rc = read_input(w, fd, max, &err);
-        if (rc < 0) fail(fr, BK_UNREADABLE, (long long)w->inlen, "read error: %s", strerror(err));
-        else if (rc > 0) fail(fr, BK_TOO_BIG, (long long)max, "%s", "input larger than --max-bytes");
+        if (rc < 0) batch_fail(fr, BK_UNREADABLE, (long long)w->inlen, "read error: %s", strerror(err));
+        else if (rc > 0) batch_fail(fr, BK_TOO_BIG, (long long)max, "%s", "input larger than --max-bytes");
     }
     close(fd);
     if (fr->kind) return;
     fr->bytes = w->inlen;
     fr->read_ok = true;
     if (b->resume && outp) {
-        sha_hex(w->in, w->inlen, fr->sha);
+        batch_sha_hex(w->in, w->inlen, fr->sha);
         fr->have_sha = true;
     }
     if (b->resume && outp && try_skip(b, outp, w, fr)) return;
     const char *what = sniff_binary((const unsigned char *)w->in, w->inlen);
     if (what) {
-        fail(fr, BK_NOT_TEXT, 0, "not text: %s", what);
+        batch_fail(fr, BK_NOT_TEXT, 0, "not text: %s", what);
         return;
     }
     size_t ls = 0;
@@ -383,13 +384,24 @@ static void do_file(const batch *b, wstate *w, const char *full, const char *rel
                 char m[128];
                 snprintf(m, sizeof m, "a line of %zu bytes at offset %zu (limit %zu, see --max-line)",
                          i - ls, ls, b->max_line);
-                fail(fr, BK_LINE_TOO_LONG, (long long)ls, "%s", m);
+                batch_fail(fr, BK_LINE_TOO_LONG, (long long)ls, "%s", m);
                 return;
             }
             ls = i + 1;
         }
     }
     parse_input(b, rel, w, fr);
+}
+
+/* One file, in this process: the outcome in fr, the JSON in w->o1 / w->o2. */
+void batch_run_file(const batch *b, wstate *w, const char *full, const char *rel,
+                    const char *outp, fresult *fr)
+{
+    do_file(b, w, full, rel, outp, fr);
+    if (fr->kind && fr->read_ok && !fr->have_sha && outp) { /* lets --resume skip it */
+        batch_sha_hex(w->in, w->inlen, fr->sha);
+        fr->have_sha = true;
+    }
 }
 
 static void record(batch *b, const batch_job *j, const fresult *fr)
@@ -465,7 +477,7 @@ static bool same_file(const char *path, const obuf *o)
     return same && at == o->len;
 }
 
-static void process(batch *b, wstate *w, batch_job *j)
+static void process(batch *b, batch_child *kid, wstate *w, batch_job *j)
 {
     fresult fr;
     memset(&fr, 0, sizeof fr);
@@ -473,7 +485,7 @@ static void process(batch *b, wstate *w, batch_job *j)
     char *full = NULL, *outp = NULL;
     bool have_json = false;
     if (j->pre) {
-        fail(&fr, j->pre, -1, "%s", j->premsg ? j->premsg : "");
+        batch_fail(&fr, j->pre, -1, "%s", j->premsg ? j->premsg : "");
     } else {
         if (b->in_dir) {
             size_t n1 = strlen(b->in_dir), n2 = strlen(j->rel);
@@ -483,17 +495,14 @@ static void process(batch *b, wstate *w, batch_job *j)
             full = strdup(j->rel);
         }
         if (b->out_dir) outp = out_path(b->out_dir, j->rel);
-        if (!full || (b->out_dir && !outp)) fail(&fr, BK_PARSE, -1, "%s", "out of memory");
-        else do_file(b, w, full, j->rel, outp, &fr);
-        if (fr.kind && fr.read_ok && !fr.have_sha && outp) { /* lets --resume skip it */
-            sha_hex(w->in, w->inlen, fr.sha);
-            fr.have_sha = true;
-        }
+        if (!full || (b->out_dir && !outp)) batch_fail(&fr, BK_PARSE, -1, "%s", "out of memory");
+        else if (kid) batch_iso_run(b, kid, w, full, j->rel, outp, &fr);
+        else batch_run_file(b, w, full, j->rel, outp, &fr);
         if (fr.kind && error_record(b, j->rel, &fr, w) == 0) have_json = true;
         else if (!fr.kind) have_json = true;
         if (outp && have_json && !fr.skipped && !(b->resume && same_file(outp, &w->o1)) &&
             batch_write_atomic(outp, w->o1.p, w->o1.len, b->sync) != 0) {
-            fail(&fr, BK_WRITE, -1, "cannot write the output: %s", strerror(errno));
+            batch_fail(&fr, BK_WRITE, -1, "cannot write the output: %s", strerror(errno));
             have_json = error_record(b, j->rel, &fr, w) == 0;
         }
     }
@@ -551,6 +560,12 @@ void *batch_worker(void *arg)
     batch *b = arg;
     wstate w;
     memset(&w, 0, sizeof w);
+    batch_child *kid = NULL;
+    if (b->kids) {
+        pthread_mutex_lock(&b->mu);
+        kid = &b->kids[b->nextkid++];
+        pthread_mutex_unlock(&b->mu);
+    }
     for (;;) {
         pthread_mutex_lock(&b->mu);
         while (b->rcount == 0 && !b->closed && !batch_stop) pthread_cond_wait(&b->cv_get, &b->mu);
@@ -566,10 +581,11 @@ void *batch_worker(void *arg)
         b->rcount--;
         pthread_cond_signal(&b->cv_put);
         pthread_mutex_unlock(&b->mu);
-        process(b, &w, &j);
+        process(b, kid, &w, &j);
         free(j.rel);
         free(j.premsg);
     }
+    if (kid) batch_iso_stop(kid);
     free(w.in);
     free(w.o1.p);
     free(w.o2.p);

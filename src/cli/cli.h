@@ -86,6 +86,9 @@ typedef struct {
     size_t window;      /* normalize --window */
     int dot;            /* graph --dot */
     int quiet, resume, sync, jobs; /* batch -q --resume --sync -j */
+    int no_isolate;        /* batch --no-isolate */
+    double file_timeout;   /* batch --file-timeout (seconds; -1 = not given) */
+    size_t file_memory;    /* batch --file-memory (bytes; 0 = none) */
     const char *files_from, *summary;
     size_t max_line;    /* batch --max-line (0: default) */
 } cli_args;

@@ -4,6 +4,7 @@
 #   2. the same suites under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. the unit suite under valgrind (without PCRE2 JIT, which valgrind
 #      cannot follow)
+#   4. a short run of every fuzz target (clang, libFuzzer)
 # Counts are meson tests (each a program or script with many checks inside).
 set -u
 cd "$(dirname "$0")/.."
@@ -60,6 +61,39 @@ if command -v valgrind >/dev/null; then
         --timeout-multiplier=4
 else
     echo "valgrind not installed: valgrind run skipped"
+    failed=$((failed + 1))
+fi
+
+# 4. a short fuzz run of every entry point (tests/fuzz, docs/fuzzing.md): each
+#    target for FUZZ_SECONDS (default 20) from its corpus in the repository,
+#    under ASan+UBSan; any crash, sanitizer report or leak fails it.  A time
+#    budget, not a speed test: a slow machine runs fewer inputs, never fails.
+if command -v clang >/dev/null; then
+    echo "== short fuzz run (${FUZZ_SECONDS:-20} s per target)"
+    CC=clang setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dbuildtype=debugoptimized
+    if ! ninja -C build-fuzz tests/fuzz_feed tests/fuzz_model tests/fuzz_cli >build-fuzz.build.log 2>&1; then
+        tail -40 build-fuzz.build.log
+        echo "fuzz targets: build failed"
+        failed=$((failed + 1))
+    else
+        for t in feed model cli; do
+            work=$(mktemp -d)
+            cp tests/fuzz/corpus/$t/* "$work/"
+            if build-fuzz/tests/fuzz_$t "$work" -max_total_time="${FUZZ_SECONDS:-20}" -max_len=2048 \
+                -entropic=0 -close_fd_mask=2 -artifact_prefix="$work/" >"build-fuzz/fuzz_$t.log" 2>&1; then
+                echo "fuzz_$t: $(grep -E '^#[0-9]+[[:space:]]+DONE' "build-fuzz/fuzz_$t.log" | tail -1)"
+                passed=$((passed + 1))
+            else
+                grep -E -A30 'ERROR|SUMMARY' "build-fuzz/fuzz_$t.log" | head -60
+                echo "fuzz_$t: FAILED (the input is kept in the log's artifact line)"
+                failed=$((failed + 1))
+            fi
+            rm -rf "$work"
+        done
+    fi
+else
+    echo "clang not installed: fuzz run skipped"
     failed=$((failed + 1))
 fi
 

@@ -340,7 +340,7 @@ int cmd_parse_jsonl(const cli_common *c, const char *in)
     if (f != stdin) fclose(f);
     free(line);
     free(out.p);
-    if (b->model) vanban_model_free(b->model);
+    if (b->model) cli_model_free(b->model);
     free(b);
     return status;
 }
@@ -464,7 +464,7 @@ int cmd_batch(int argc, char **argv)
     if (!b->quiet) print_summary(b, secs);
     if (batch_stop) status = 128 + (int)batch_stop;
 out:
-    if (b->model) vanban_model_free(b->model);
+    if (b->model) cli_model_free(b->model);
     for (size_t i = 0; i < b->nerrs; i++) {
         free(b->errs[i].path);
         free(b->errs[i].message);

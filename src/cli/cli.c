@@ -248,8 +248,21 @@ int cli_positive(const char *v, size_t *out)
     return 1;
 }
 
+/* A model loaded once for many commands run in one process (the fuzz
+   target tests/fuzz/fuzz_cli.c sets it); NULL in the vanban program. */
+vanban_model *cli_fixed_model;
+
+void cli_model_free(vanban_model *m)
+{
+    if (m != cli_fixed_model) vanban_model_free(m);
+}
+
 int cli_load_model(const cli_common *c, vanban_model **model)
 {
+    if (cli_fixed_model && !c->grammars) {
+        *model = cli_fixed_model;
+        return 0;
+    }
     vanban_error err;
     int rc = vanban_model_load(c->grammars, model, &err);
     if (rc) {

@@ -67,6 +67,8 @@ void cli_common_init(cli_common *c);
 /* v, whole, is a positive decimal number: 1 and *out set, else 0. */
 int cli_positive(const char *v, size_t *out);
 int cli_load_model(const cli_common *c, vanban_model **model);
+void cli_model_free(vanban_model *m); /* leaves cli_fixed_model alone */
+extern vanban_model *cli_fixed_model;
 
 /* ---- options (args.c): one getopt_long parser for every command ---- */
 enum { CLI_PARSE = 1, CLI_LINK = 2, CLI_GRAPH = 4, CLI_NORMALIZE = 8, CLI_BATCH = 16 };

@@ -279,7 +279,7 @@ static int run_batch(const cli_args *A, const cli_common *c, batch *B)
         int s = load(B, model, c, A->files[i]);
         if (s > status) status = s;
     }
-    vanban_model_free(model);
+    cli_model_free(model);
     if (!B->oom) link_all(B);
     if (B->oom) {
         fprintf(stderr, "vanban: out of memory\n");

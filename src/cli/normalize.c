@@ -398,7 +398,7 @@ int cmd_normalize(int argc, char **argv)
     }
     cli_out out;
     if (cli_out_open(&out, c.outpath)) {
-        vanban_model_free(model);
+        cli_model_free(model);
         if (rd.fd) close(rd.fd);
         return 2;
     }
@@ -406,7 +406,7 @@ int cmd_normalize(int argc, char **argv)
     if (!wb) {
         fprintf(stderr, "vanban: out of memory\n");
         cli_out_close(&out, 0);
-        vanban_model_free(model);
+        cli_model_free(model);
         if (rd.fd) close(rd.fd);
         return 2;
     }
@@ -502,7 +502,7 @@ int cmd_normalize(int argc, char **argv)
     free(wb);
     if (rd.fd) close(rd.fd);
     free(rd.p);
-    vanban_model_free(model);
+    cli_model_free(model);
     int e = cli_out_close(&out, ret == 0);
     return ret ? ret : e;
 }

@@ -53,7 +53,7 @@ int cmd_parse(int argc, char **argv)
     if (cli_load_model(&c, &model)) return 2;
     cli_out out;
     if (cli_out_open(&out, c.outpath)) {
-        vanban_model_free(model);
+        cli_model_free(model);
         return 2;
     }
     int status = 0;
@@ -64,6 +64,6 @@ int cmd_parse(int argc, char **argv)
     /* with -o the file appears only if every input was parsed */
     int e = cli_out_close(&out, status == 0);
     if (e > status) status = e;
-    vanban_model_free(model);
+    cli_model_free(model);
     return status;
 }

@@ -6,7 +6,8 @@
  *
  * The input is read and repaired in windows so that memory does not grow
  * with it: a window ends at the first blank line at or after --window bytes
- * (else at the first line break there), each window gets its own parser
+ * (else at the first line break there; a line longer than two windows is cut
+ * after a space, see long_line_cut), each window gets its own parser
  * (its own evidence for the repair stage, see docs/repair.md), and its
  * output is written before the next window is read.  Where a window ends
  * depends on the bytes alone, never on how reads fall, so the output does
@@ -271,6 +272,28 @@ static bool may_start(const char *s, size_t n, size_t q, units u)
 
 #define NEED_MORE ((size_t)-1)
 
+/* A line that runs past 2w (a file flattened to one line, a scanned table
+   with no breaks) is cut too, so that a window never holds more than about
+   2w: after the first run of spaces or tabs that ends in [w, 2w], else at
+   the character boundary at 2w (UTF-8: not inside a sequence; UTF-16: not
+   inside a surrogate pair).  Needs s[0, 2w + 4 units). */
+static size_t long_line_cut(const char *s, size_t w, units u)
+{
+    size_t un = (size_t)u.unit, end = 2 * w;
+    for (size_t i = w - w % un; i + un <= end; i += un) {
+        unsigned c = unit_at(s, i, u);
+        if (c != ' ' && c != '\t') continue;
+        unsigned d = unit_at(s, i + un, u);
+        if (d != ' ' && d != '\t') return i + un;
+    }
+    size_t k = end - end % un;
+    if (un == 1)
+        while (k > w && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+    else if (unit_at(s, k, u) >= 0xDC00 && unit_at(s, k, u) <= 0xDFFF)
+        k -= un;
+    return k;
+}
+
 /* Where the window starting at s ends: after the first blank line that ends
    in [w, w + w/2], else after the first line break ending at or after w.
    Looks only at s[0, n); returns NEED_MORE when more input is needed.
@@ -301,8 +324,9 @@ static size_t find_cut(const char *s, size_t n, size_t w, units u, bool eof, siz
         i = e;
         if (i > lim && first_cut) break;
     }
-    if (first_cut) return first_cut;
-    if (eof) return n;
+    if (first_cut && first_cut <= 2 * w) return first_cut;
+    if (n >= 2 * w + 4 * (size_t)u.unit) return long_line_cut(s, w, u); /* a line past 2w */
+    if (eof) return first_cut ? first_cut : n;
     *from = n > 4 ? n - 4 : 0; /* a CR at the end may yet be followed by LF */
     return NEED_MORE;
 }

@@ -180,6 +180,50 @@ check(rc == 1 and o == b'' and 'not text' in err, 'binary input: nothing printed
 rc, o, err = run(['--window=%d' % W, '--log', write('empty.txt', b'')])
 check(rc == 0 and o == b'[]\n', 'empty input: --log prints []', o)
 
+# 7. A line longer than two windows (a file flattened to one line) is cut
+# too: after a run of spaces in [W, 2W], else at a character boundary; the
+# text is kept byte for byte, spans point at the input, the cuts do not
+# depend on how reads fall, and memory does not grow with the line.
+words = re.sub(rb'\s+', b' ', b' '.join(open(f, 'rb').read() for f in corpus[:8]))
+longp = write('long.txt', words)
+check(len(words) > 20 * W and b'\n' not in words, 'one line of %d bytes' % len(words))
+check(out(['--no-repair', '--window=%d' % W], longp) == words, 'long line, --no-repair: the input, byte for byte')
+log = json.loads(out(['--log', '--window=%d' % W], longp))
+bad = [c for c in log if words[c['span'][0]:c['span'][1]].decode('utf-8', 'replace') != c['from']]
+check(log and not bad, 'long line: --log spans point at the input (%d)' % len(log), bad[:3])
+want = out(['--window=%d' % W], longp)
+for ch in ('1', 'random:3'):
+    rc, got, err = run(['--window=%d' % W, '--chunk', ch, longp])
+    check(rc == 0 and got == want, 'long line: --chunk %s = whole reads' % ch, err)
+rc, got, err = run(['--window=%d' % W, '-'], words)
+check(rc == 0 and got == want, 'long line: stdin = file', err)
+nospace = ('ạ' * 30000 + 'ư' * 30000).encode()  # no space: cut at a character boundary
+p = write('nospace.txt', nospace)
+check(out(['--no-repair', '--window=%d' % W], p) == nospace, 'a line with no space: kept, no character split')
+u16 = b'\xff\xfe' + words.decode('utf-8').encode('utf-16-le')
+p = write('long16.txt', u16)
+log = json.loads(out(['--log', '--window=%d' % W], p))
+bad = [c for c in log if u16[c['span'][0]:c['span'][1]].decode('utf-16-le') != c['from']]
+check(not bad, 'long UTF-16 line: spans are offsets of the input (%d)' % len(log), bad[:3])
+
+
+def peak_kb(path):
+    """Peak RSS of one run (a fresh process measures its child)."""
+    env = dict(os.environ)
+    env['ASAN_OPTIONS'] = env.get('ASAN_OPTIONS', '') + ':quarantine_size_mb=1'
+    code = ('import resource, subprocess, sys\n'
+            'subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n'
+            'print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)')
+    r = subprocess.run([sys.executable, '-c', code, VANBAN, 'normalize', '--window=%d' % W, path],
+                       capture_output=True, env=env, timeout=600)
+    return int(r.stdout)
+
+
+small = write('line1.txt', words[:len(words) // 8])
+big = write('line8.txt', words * 4)
+a, b = peak_kb(small), peak_kb(big)
+check(b < a * 1.5, 'one line 32x longer: peak memory %d KB against %d KB (flat)' % (b, a))
+
 for f in os.listdir(tmp):
     os.unlink(os.path.join(tmp, f))
 os.rmdir(tmp)

@@ -106,6 +106,7 @@ bool upper_at(const char *s, size_t n);
 bool caps_text(const char *s, size_t n);
 bool mostly_caps(const char *s, size_t n);
 bool only_punct(const char *s, size_t n);
+bool is_luu_item(const char *s, size_t n); /* "Lưu: ..." */
 /* no lower-case letter in [s, s+n) */
 bool no_lower(const char *s, size_t n);
 size_t count_words(const char *s, size_t n);

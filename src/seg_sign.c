@@ -16,6 +16,7 @@ typedef struct {
     item it;
     acc auth;
     bool in_rec, sig, bare_marker;
+    bool luu; /* the "Lưu" item was read: the list is closed */
 } tail_state;
 
 /* The signer's name on line [off, off+len) without a rank before it. */
@@ -163,6 +164,8 @@ static int tail_line(seg *S, vbi_doc *D, tail_state *ts, size_t i)
         trim_item(S, &ta, &tn);
         if (tn && match_piece(S, R_SIGN_MARKER, ta, tn, NULL, NULL)) /* "- —TM.CHÍNH PHỦ" */
             return marker_line(S, D, ts, ta, tn);
+        if (ts->luu) return 0; /* after "Lưu": a portal's notes, a report's items */
+        if (is_luu_item(S->t + ta, tn)) ts->luu = true;
         size_t cut = other_column(S, i, 0, S->n);
         if (cut) {
             int rc = item_add(S, &ts->it, off, cut - off, true, &ts->rl);
@@ -195,7 +198,7 @@ static int tail_line(seg *S, vbi_doc *D, tail_state *ts, size_t i)
         D->sig_span = span_join(D->sig_span, D->sig_title.span);
         return rc;
     }
-    if (ts->in_rec && ts->it.open && !D->sig_name.s)
+    if (ts->in_rec && ts->it.open && !D->sig_name.s && !(ts->luu && ts->it.ended))
         return item_add(S, &ts->it, off, len, false, &ts->rl);
     return 0;
 }

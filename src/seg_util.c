@@ -242,6 +242,7 @@ bool only_punct(const char *s, size_t n)
         if (c >= 0x80) {
             /* dashes – — and bullets are 3-byte punctuation starting 0xE2 */
             if (c == 0xE2 && k + 2 < n) { k += 2; continue; }
+            if (c == 0xC2 && k + 1 < n) { k += 1; continue; } /* « » · ¬ NBSP (U+0080-00BF) */
             return false;
         }
         if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) return false;
@@ -299,8 +300,8 @@ int item_flush(seg *S, item *it, strlist *l)
     if (!it->open) return 0;
     it->open = false;
     vbi_str s;
-    /* trim trailing , ; . of the joined text */
-    while (it->a.b.len && strchr(",;. ", it->a.b.p[it->a.b.len - 1])) it->a.b.len--;
+    /* trim trailing , ; . : of the joined text */
+    while (it->a.b.len && strchr(",;.: ", it->a.b.p[it->a.b.len - 1])) it->a.b.len--;
     if (only_punct(it->a.b.p ? it->a.b.p : "", it->a.b.len)) { /* "-", "- -" of an empty row */
         vbi_buf_free(&it->a.b);
         return 0;
@@ -308,6 +309,57 @@ int item_flush(seg *S, item *it, strlist *l)
     if (acc_take(S, &it->a, &s)) return VANBAN_ENOMEM;
     if (!s.s) return 0;
     return list_push(l, s);
+}
+
+/* "Lưu: VT, ..." (the last item of a recipients list, by convention). */
+bool is_luu_item(const char *s, size_t n)
+{
+    return n >= 4 && (!memcmp(s, "L\xc6\xb0u", 4) || !memcmp(s, "L\xc6\xafU", 4));
+}
+
+/* Letters in s (a UTF-8 lead byte counts as one); *upper: any capital. */
+static size_t letters(const char *s, size_t n, bool *upper)
+{
+    size_t k = 0;
+    *upper = false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') k++;
+        else if (c >= 0xC0) k++;
+        if (c >= 'A' && c <= 'Z') *upper = true;
+        if (c == 0xC4 && i + 1 < n && (unsigned char)s[i + 1] == 0x90) *upper = true; /* Đ */
+    }
+    return k;
+}
+
+/* Debris a scan leaves at the end of a list line (a stamp, the other
+   column): "Bộ Văn hóa...; re", "Các d/c lãnh đạo BQP; ì" lose what follows
+   the last ';' when it has no capital and at most two letters; a "Lưu" item
+   ends at ")." or at ". " before anything but a capital or the count of
+   copies ("Lưu: VT (VDuần). 8"; "Lưu: VT, KTN. (11 bản)" stays), and after its last ')' when only marks follow ("(2)\"4\""). */
+static size_t cut_debris(const char *s, size_t n)
+{
+    bool up;
+    for (size_t i = n; i-- > 0;)
+        if (s[i] == ';') {
+            if (i + 1 < n && letters(s + i + 1, n - i - 1, &up) <= 2 && !up) n = i;
+            break;
+        }
+    if (!is_luu_item(s, n)) return n;
+    for (size_t i = 4; i + 2 < n; i++) {
+        unsigned char nx = (unsigned char)s[i + 2];
+        if (s[i] == '.' && s[i + 1] == ' ' &&
+            (s[i - 1] == ')' || (nx < 0x80 && nx != '(' && !(nx >= 'A' && nx <= 'Z')))) {
+            n = i;
+            break;
+        }
+    }
+    for (size_t i = n; i-- > 4;)
+        if (s[i] == ')') {
+            if (letters(s + i + 1, n - i - 1, &up) == 0) n = i + 1;
+            break;
+        }
+    return n;
 }
 
 int item_add(seg *S, item *it, size_t off, size_t len, bool is_new, strlist *l)
@@ -322,10 +374,12 @@ int item_add(seg *S, item *it, size_t off, size_t len, bool is_new, strlist *l)
     if (is_new) trim_item(S, &o, &n);
     else
         while (n && S->t[o + n - 1] == ' ') n--;
+    size_t c = cut_debris(S->t + o, n);
     const char *s = S->t + off;
     size_t m = len;
     while (m && s[m - 1] == ' ') m--;
-    it->ended = m && (s[m - 1] == '.' || s[m - 1] == ';');
-    it->semi = m && s[m - 1] == ';';
+    it->ended = c < n || (m && (s[m - 1] == '.' || s[m - 1] == ';')); /* cut: it ends there */
+    it->semi = c == n && m && s[m - 1] == ';';
+    n = c;
     return acc_add(S, &it->a, o, n);
 }

@@ -348,8 +348,8 @@ def score_file(gold, result, tallies, verbose, show, lines):
                 t.f[k][1] += 1
             if show and not ok and verbose:
                 lines.append('  doc %d %-20s gold %s | out %s' % (
-                    gi + 1, k, json.dumps(gf[k], ensure_ascii=False)[:150],
-                    json.dumps(of[k] if of else None, ensure_ascii=False)[:150]))
+                    gi + 1, k, json.dumps(gf[k], ensure_ascii=False)[:int(os.environ.get("SCORE_WIDTH", "150"))],
+                    json.dumps(of[k] if of else None, ensure_ascii=False)[:int(os.environ.get("SCORE_WIDTH", "150"))]))
         r, tot, det = score_refs(g.get('references'), (o or {}).get('references') or [])
         if o is None:
             for t in tallies:

@@ -303,4 +303,14 @@ for name in sorted(os.listdir(DIR)):
     for i, d in enumerate(parse(name)['documents']):
         check(any([d['number'], d['date'], d['issuer'], d['type'], d['national_header']]),
               '%s document %d has a header field' % (name, i + 1))
+# recipients: debris a scan leaves after ';', a lone mark, and the "Lưu" item
+# closing the list (a report's items and a portal's notes after it are not
+# recipients); the count of copies stays in the "Lưu" item
+out = parse('recipients_debris.md')
+d = out['documents'][0] if out['documents'] else {}
+check(d.get('recipients') == ['Như trên', 'Bộ trưởng (để b/cáo)', 'Vụ Pháp chế', 'Cục Lâm nghiệp',
+                              'Lưu: VT, KHTC (3)'],
+      'recipients: debris cut, the list closed by "Lưu"', d.get('recipients'))
+check(sig(d) == ('KT.', 'KT. BỘ TRƯỞNG', 'THỨ TRƯỞNG', 'Lê Minh Khang'), 'recipients_debris: signature', sig(d))
+
 done()

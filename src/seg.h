@@ -165,6 +165,7 @@ int parse_tail(seg *S, vbi_doc *D, size_t tail, size_t end, size_t *last);
 int bare_signature(seg *S, vbi_doc *D, para *P, size_t *np);
 
 /* ---- seg_annex.c -------------------------------------------------------- */
+void dedup_annexes(vbi_doc *D); /* seg_annex.c: a listed label that comes again */
 int parse_annex(seg *S, vbi_doc *D, size_t first, size_t end, para **P, size_t *np,
                 size_t *pcap);
 

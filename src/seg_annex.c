@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "seg.h"
 
@@ -142,4 +143,55 @@ int parse_annex(seg *S, vbi_doc *D, size_t first, size_t end, para **P, size_t *
         i = j;
     }
     return rc;
+}
+
+/* Two labels equal but for case ("PHỤ LỤC I.1", "Phụ lục I.1"). */
+static bool same_label(const char *a, const char *b)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)a, *q = (const utf8proc_uint8_t *)b;
+    for (;;) {
+        utf8proc_int32_t x = 0, y = 0;
+        utf8proc_ssize_t m = *p ? utf8proc_iterate(p, -1, &x) : 0;
+        utf8proc_ssize_t n = *q ? utf8proc_iterate(q, -1, &y) : 0;
+        if (m < 0 || n < 0) return false;
+        if (!m || !n) return m == n;
+        if (utf8proc_tolower(x) != utf8proc_tolower(y)) return false;
+        p += m;
+        q += n;
+    }
+}
+
+/* A label that names one annex ("Phụ lục I.1", "Mẫu số 02"), not a bare
+   "Phụ lục" that several texts may carry. */
+static bool numbered_label(const char *s)
+{
+    size_t n = strlen(s), k = n;
+    if (strpbrk(s, "0123456789")) return true;
+    while (k && strchr("IVXLC.", s[k - 1])) k--;
+    return k < n && k && s[k - 1] == ' ';
+}
+
+/* A brief annex (under 400 bytes) whose numbered label comes again later
+   was a row of a listing (a "Danh mục" of the forms, the annex list at the
+   head of Phụ lục I): the later one is the annex itself.  (Two long annexes
+   may share a label: a consolidated text keeps the original's and the
+   amending text's "Phụ lục 1".)  The listed one is dropped and its lines
+   go to the annex before it. */
+void dedup_annexes(vbi_doc *D)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < D->nannexes; i++) {
+        vbi_annex *x = &D->annexes[i];
+        bool again = false;
+        bool brief = x->span.s == VBI_NONE || x->span.e - x->span.s < 400; /* a listing's row */
+        for (size_t j = i + 1; j < D->nannexes && !again && x->label.s && brief; j++)
+            again = D->annexes[j].label.s && numbered_label(x->label.s) &&
+                    same_label(x->label.s, D->annexes[j].label.s);
+        if (again) {
+            if (w && x->span.e != VBI_NONE) D->annexes[w - 1].span.e = x->span.e;
+            continue;
+        }
+        D->annexes[w++] = *x;
+    }
+    D->nannexes = w;
 }

@@ -110,6 +110,7 @@ static int parse_doc(seg *S, vbi_doc *D, const seg_range *r)
     if (!rc) rc = build_sections(S, &D->sections, &D->nsections, P, np);
     if (!rc) rc = body_issuer_and_type(S, D, P, np);
     if (!rc) rc = annexes(S, D, r, &P, &np, &pcap);
+    if (!rc) dedup_annexes(D);
     if (!rc) {
         vbi_docview v = {S->p, &S->r->arena, S->t, S->L, S->soft, r->start, hend, P, np};
         rc = vbi_extract_refs(&v, D);

@@ -313,4 +313,12 @@ check(d.get('recipients') == ['Như trên', 'Bộ trưởng (để b/cáo)', 'V�
       'recipients: debris cut, the list closed by "Lưu"', d.get('recipients'))
 check(sig(d) == ('KT.', 'KT. BỘ TRƯỞNG', 'THỨ TRƯỞNG', 'Lê Minh Khang'), 'recipients_debris: signature', sig(d))
 
+# an annex that lists its forms before giving them: the listed rows are not
+# annexes of their own, each form is one
+out = parse('annex_listing.txt')
+d = out['documents'][0] if out['documents'] else {}
+labels = [a['label'] for a in d.get('annexes', [])]
+check(labels == ['Phụ lục', 'Mẫu số 01', 'Mẫu số 02'], 'annex listing: each form once', labels)
+check(len(out['documents']) == 1, 'annex listing: one document', len(out['documents']))
+
 done()

@@ -174,6 +174,19 @@ static void child_one(const batch *b, int fd, wstate *w, const uint32_t len[3])
     }
 }
 
+/* Close every descriptor above 2 but fd. */
+static void close_others(int fd)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    if (fd > 3) close_range(3, (unsigned)fd - 1, 0);
+    close_range((unsigned)fd + 1, ~0U, 0);
+#else
+    long max = sysconf(_SC_OPEN_MAX);
+    for (int k = 3; k < (max > 0 && max < 65536 ? (int)max : 65536); k++)
+        if (k != fd) close(k);
+#endif
+}
+
 static void child_main(const batch *b, int fd)
 {
     signal(SIGINT, SIG_IGN); /* the parent decides when the batch stops */
@@ -182,8 +195,7 @@ static void child_main(const batch *b, int fd)
 #ifdef PR_SET_PDEATHSIG
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
-    if (fd > 3) close_range(3, (unsigned)fd - 1, 0);
-    close_range((unsigned)fd + 1, ~0U, 0); /* other children's sockets: their EOF */
+    close_others(fd); /* other children's sockets: their EOF must reach the parent */
     wstate w;
     memset(&w, 0, sizeof w);
     for (;;) {

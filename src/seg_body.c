@@ -373,6 +373,16 @@ static int quoted_paras(seg *S, const para *P, size_t np, unsigned char **out)
     return 0;
 }
 
+/* The heading just read repeats the open section's, with nothing between
+   (an export that gives each heading as a markdown heading and as text). */
+static bool same_heading(const seclist *l, size_t top, const vbi_section *s, bool content)
+{
+    if (content || top == SIZE_MAX || top != l->n - 1 || !s->label) return false;
+    const vbi_section *t = &l->v[top];
+    if (!t->label || strcmp(t->label, s->label)) return false;
+    return (!t->title && !s->title) || (t->title && s->title && !strcmp(t->title, s->title));
+}
+
 int build_sections(seg *S, vbi_section **out, size_t *nout, const para *P, size_t np)
 {
     seclist sl = {0};
@@ -386,11 +396,13 @@ int build_sections(seg *S, vbi_section **out, size_t *nout, const para *P, size_
         return VANBAN_ENOMEM;
     }
     uint32_t last_end = VBI_NONE;
+    bool content = true; /* a paragraph other than a heading since the last section */
     for (size_t k = 0; k < np && !rc; k++) {
         size_t f = P[k].first, off = S->L[f].off, len = LEN(S, f);
         vbi_span psp = para_span(S, &P[k]);
         if (quoted[k] || match(S, R_CAN_CU, off, len) || match(S, R_ENACTING, off, len)) {
             last_end = psp.e;
+            content = true;
             continue;
         }
         int rank = -1;
@@ -414,6 +426,7 @@ int build_sections(seg *S, vbi_section **out, size_t *nout, const para *P, size_
             }
         } else {
             last_end = psp.e;
+            content = true;
             continue;
         }
         /* inside an article, the parts of what it approves ("Điều 1." /
@@ -421,18 +434,23 @@ int build_sections(seg *S, vbi_section **out, size_t *nout, const para *P, size_
         if (rank == 6)
             for (size_t q = 0; q < depth; q++)
                 if (sl.v[stack[q]].rank == 8) rank = 9;
+        vbi_section s = {0};
+        if (labelled && !(s.label = seg_dup(S, lab_o, lab_l))) { rc = VANBAN_ENOMEM; break; }
+        rc = section_title(S, P, np, &k, title_from, labelled, rank, &psp, &s.title);
+        if (rc) break;
+        if (same_heading(&sl, depth ? stack[depth - 1] : SIZE_MAX, &s, content)) {
+            last_end = psp.e; /* "## Chương I" then "Chương I": one heading, given twice */
+            continue;
+        }
+        content = false;
         /* close sections of the same or lower rank */
         while (depth > 0 && sl.v[stack[depth - 1]].rank >= rank) {
             sl.v[stack[depth - 1]].span.e = last_end;
             depth--;
         }
-        vbi_section s = {0};
         s.rank = rank;
         s.level = (int)depth + 1;
         s.parent = depth ? stack[depth - 1] : SIZE_MAX;
-        if (labelled && !(s.label = seg_dup(S, lab_o, lab_l))) { rc = VANBAN_ENOMEM; break; }
-        rc = section_title(S, P, np, &k, title_from, labelled, rank, &psp, &s.title);
-        if (rc) break;
         s.span = psp;
         last_end = psp.e;
         if ((rc = sec_push(&sl, s))) break;

@@ -321,4 +321,12 @@ labels = [a['label'] for a in d.get('annexes', [])]
 check(labels == ['Phụ lục', 'Mẫu số 01', 'Mẫu số 02'], 'annex listing: each form once', labels)
 check(len(out['documents']) == 1, 'annex listing: one document', len(out['documents']))
 
+# a heading given twice in a row (markdown heading, then text) is one
+# section; the same label again after content is a section of its own
+out = parse('heading_twice.md')
+d = out['documents'][0] if out['documents'] else {}
+top = [(x['label'], x['title']) for x in d.get('sections', [])]
+check(top == [('Chương I', 'QUY ĐỊNH CHUNG'), ('Chương II', 'LƯU TRỮ HỒ SƠ'), ('Chương II', 'LƯU TRỮ HỒ SƠ')],
+      'heading twice: one section; repeated after content: two', top)
+
 done()

@@ -28,6 +28,7 @@ typedef enum {
 } batch_kind;
 
 const char *batch_kind_name(batch_kind k);
+batch_kind batch_kind_of(const char *name); /* BK_NONE when unknown or NULL */
 
 /* One unit of work, in walk order (seq). */
 typedef struct {

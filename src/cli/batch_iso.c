@@ -323,17 +323,16 @@ static bool settled(const batch *b, const char *outp, const char *full, fresult 
     if (!b->resume || !outp || stat(outp, &st) || st.st_size > 8192) return false;
     json_t *root = json_load_file(outp, 0, NULL);
     json_t *err = json_object_get(root, "error");
-    const char *k = json_string_value(json_object_get(err, "kind"));
+    batch_kind k = batch_kind_of(json_string_value(json_object_get(err, "kind")));
     const char *msg = json_string_value(json_object_get(err, "message"));
     json_int_t n = json_integer_value(json_object_get(err, "attempts"));
     const char *sha = json_string_value(json_object_get(json_object_get(root, "source"), "sha256"));
     bool done = false;
-    for (int i = 1; k && sha && msg && n >= 2 && i < BK__COUNT; i++) {
-        if (!BK_RETRIED(i) || strcmp(k, batch_kind_name((batch_kind)i))) continue;
+    if (BK_RETRIED(k) && sha && msg && n >= 2) {
         source_of(b, full, fr);
         done = fr->have_sha && !strcmp(fr->sha, sha);
         if (done) {
-            batch_fail(fr, (batch_kind)i, -1, "%s", msg);
+            batch_fail(fr, k, -1, "%s", msg);
             fr->attempts = n > 1000 ? 1000 : (int)n;
             fr->skipped = true;
         }
@@ -384,10 +383,9 @@ int batch_prior_attempts(const batch *b, const char *outp, const fresult *fr)
     json_t *root = json_load_file(outp, 0, NULL);
     json_t *src = json_object_get(root, "source"), *err = json_object_get(root, "error");
     const char *sha = json_string_value(json_object_get(src, "sha256"));
-    const char *k = json_string_value(json_object_get(err, "kind"));
+    batch_kind k = batch_kind_of(json_string_value(json_object_get(err, "kind")));
     int n = 0;
-    if (sha && k && !strcmp(sha, fr->sha) &&
-        (!strcmp(k, "crash") || !strcmp(k, "timeout") || !strcmp(k, "memory"))) {
+    if (sha && BK_RETRIED(k) && !strcmp(sha, fr->sha)) {
         json_int_t a = json_integer_value(json_object_get(err, "attempts"));
         n = a > 0 && a < 1000 ? (int)a : 1;
     }

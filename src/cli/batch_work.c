@@ -37,6 +37,13 @@ const char *batch_kind_name(batch_kind k)
     return (unsigned)k < BK__COUNT ? names[k] : "unknown";
 }
 
+batch_kind batch_kind_of(const char *name)
+{
+    for (int i = 1; name && i < BK__COUNT; i++)
+        if (!strcmp(name, batch_kind_name((batch_kind)i))) return (batch_kind)i;
+    return BK_NONE;
+}
+
 int batch_mkdirs(const char *dir)
 {
     char *d = strdup(dir);
@@ -189,9 +196,8 @@ static void count_json(json_t *root, fresult *fr)
         const char *msg = json_string_value(json_object_get(e, "message"));
         json_t *off = json_object_get(e, "offset");
         fr->attempts = (int)json_integer_value(json_object_get(e, "attempts"));
-        fr->kind = BK_PARSE;
-        for (int i = 1; i < BK__COUNT; i++)
-            if (k && !strcmp(k, batch_kind_name((batch_kind)i))) fr->kind = (batch_kind)i;
+        fr->kind = batch_kind_of(k);
+        if (!fr->kind) fr->kind = BK_PARSE;
         batch_fail(fr, fr->kind, json_is_integer(off) ? json_integer_value(off) : -1, "%s",
              msg ? msg : "");
         return;
@@ -265,11 +271,9 @@ static bool try_skip(const batch *b, const char *outp, wstate *w, fresult *fr)
     bool same = sha && fr->have_sha && !strcmp(sha, fr->sha);
     json_t *err = json_object_get(root, "error");
     if (same && err) { /* a crash, timeout or memory record: retried once */
-        const char *k = json_string_value(json_object_get(err, "kind"));
+        batch_kind k = batch_kind_of(json_string_value(json_object_get(err, "kind")));
         json_int_t n = json_integer_value(json_object_get(err, "attempts"));
-        for (int i = 1; i < BK__COUNT; i++)
-            if (k && !strcmp(k, batch_kind_name((batch_kind)i)) && BK_RETRIED(i) && n < 2)
-                same = false;
+        if (BK_RETRIED(k) && n < 2) same = false;
     }
     if (same) {
         count_json(root, fr);
